@@ -1,0 +1,64 @@
+/** `arx conflicts [--json]` and `arx resolve PATH --keep local|remote|both` */
+import { Option, type Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { resolveConflict, type KeepChoice } from '../../engine/resolve.js';
+import { openStore } from '../../engine/session.js';
+import { remoteIdOf } from '../../remote/factory.js';
+import { normaliseUserPath } from '../../remote/paths.js';
+import { table } from '../../report/format.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { globals, handler } from '../handler.js';
+import { printJson, say } from '../output.js';
+import { relative, resolve } from 'node:path';
+
+export function registerConflicts(program: Command): void {
+  program
+    .command('conflicts')
+    .description('list open conflicts (paths changed differently on both sides)')
+    .option('--json', 'print a JSON array')
+    .action(
+      handler<{ json?: boolean }>(async (opts, cmd) => {
+        const g = globals(cmd);
+        const cfg = loadConfig({ projectDir: g.project });
+        const store = openStore(cfg);
+        try {
+          const list = store.listConflicts(remoteIdOf(cfg));
+          if (opts.json) printJson(list);
+          else if (list.length === 0) say('no open conflicts');
+          else {
+            say(table([['PATH', 'KIND', 'REASON', 'SINCE'], ...list.map((c) => [c.path, c.kind, c.reason, c.sync_id])]));
+            say('\nsettle one with: arx resolve PATH --keep local|remote|both');
+          }
+          return EXIT.OK;
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  program
+    .command('resolve <path>')
+    .description('settle one conflict now: keep the local version, the remote one, or both')
+    .addOption(new Option('--keep <side>', 'which version to keep').choices(['local', 'remote', 'both']).makeOptionMandatory())
+    .action(
+      handler<{ keep: KeepChoice }>(async (opts, cmd, [rawPath]) => {
+        const g = globals(cmd);
+        const cfg = loadConfig({ projectDir: g.project });
+        // Accept a path relative to the project root, or to the working folder when inside the project.
+        const fromCwd = relative(cfg.projectRoot, resolve(process.cwd(), rawPath!));
+        const inProject = !fromCwd.startsWith('..') && process.cwd().startsWith(cfg.projectRoot);
+        const path = normaliseUserPath(inProject && !rawPath!.startsWith('/') && process.cwd() !== cfg.projectRoot ? fromCwd : rawPath!);
+        const res = await resolveConflict(cfg, path, opts.keep, new Date());
+        if (res.errors.length > 0) {
+          for (const e of res.errors) process.stderr.write(`arx: error: ${e.message}\n`);
+          return exitCodeFor(res.errors[0]!.category);
+        }
+        if (!g.quiet) {
+          if (res.keep === 'both') say(`kept both: ${path} holds the local version, ${res.conflictCopy} the remote one (on both sides)`);
+          else say(`kept the ${res.keep} version of ${path} on both sides`);
+          for (const b of res.backups) say(`  previous local version saved in .arx/backups/: ${b}`);
+        }
+        return EXIT.OK;
+      }),
+    );
+}

@@ -1,0 +1,69 @@
+/** `arx status [SYNC_ID] [--json]` and `arx history [--limit N] [--json]` */
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { openStore } from '../../engine/session.js';
+import { formatDuration, table } from '../../report/format.js';
+import type { SyncStatus } from '../../report/status.js';
+import { UsageError } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { globals, handler } from '../handler.js';
+import { printJson, say } from '../output.js';
+import { printStatusSummary } from './summary.js';
+
+export function registerHistory(program: Command): void {
+  program
+    .command('status [syncId]')
+    .description('show the last sync (or the one named), as saved in .arx/syncs/')
+    .option('--json', 'print the status JSON')
+    .action(
+      handler<{ json?: boolean }>(async (opts, cmd, [syncId]) => {
+        const g = globals(cmd);
+        const store = openStore(loadConfig({ projectDir: g.project }));
+        try {
+          const row = syncId ? store.getSync(syncId) : store.listSyncs(1)[0];
+          if (!row) {
+            if (syncId) throw new UsageError(`no sync ${syncId} in this project's history; arx history lists them`, 'NO_SUCH_SYNC');
+            if (opts.json) printJson(null);
+            else say('no syncs yet; run arx sync');
+            return EXIT.OK;
+          }
+          const status = JSON.parse(row.status_json) as SyncStatus;
+          if (opts.json) printJson(status);
+          else printStatusSummary(status, { verbose: g.verbose === true, quiet: false });
+          return EXIT.OK;
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  program
+    .command('history')
+    .description('list past syncs, newest first')
+    .option('--limit <n>', 'how many to show', '20')
+    .option('--json', 'print a JSON array of status objects')
+    .action(
+      handler<{ limit: string; json?: boolean }>(async (opts, cmd) => {
+        const g = globals(cmd);
+        if (!/^\d+$/.test(opts.limit) || Number(opts.limit) < 1) throw new UsageError(`--limit: expected a positive whole number, got ${JSON.stringify(opts.limit)}`);
+        const store = openStore(loadConfig({ projectDir: g.project }));
+        try {
+          const rows = store.listSyncs(Number(opts.limit)).map((r) => JSON.parse(r.status_json) as SyncStatus);
+          if (opts.json) printJson(rows);
+          else if (rows.length === 0) say('no syncs yet; run arx sync');
+          else {
+            const header = ['SYNC', 'STATUS', 'STARTED', 'TIME', 'UP', 'DOWN', 'DEL', 'CONFLICTS'];
+            say(
+              table([
+                header,
+                ...rows.map((s) => [s.sync_id, s.status, s.start_time, formatDuration(s.duration_ms), String(s.files_uploaded), String(s.files_downloaded), String(s.files_deleted), String(s.conflicts_pending)]),
+              ]),
+            );
+          }
+          return EXIT.OK;
+        } finally {
+          store.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,25 @@
+/** Human summaries of a sync status (sync, status). */
+import { formatBytes, formatDuration, table } from '../../report/format.js';
+import type { SyncStatus } from '../../report/status.js';
+
+export function printStatusSummary(s: SyncStatus, opts: { verbose: boolean; quiet: boolean }): void {
+  const out: string[] = [];
+  if (s.dry_run) {
+    const plan = s.plan ?? [];
+    out.push(plan.length === 0 ? 'dry run: nothing to do' : `dry run: ${plan.length} actions (nothing was changed)`);
+    if (plan.length > 0) out.push(table(plan.map((p) => [`  ${p.action}`, p.path, `(${p.reason})`])));
+  } else {
+    out.push(`${s.sync_id} ${s.status} in ${formatDuration(s.duration_ms)} with ${s.remote}`);
+    out.push(
+      `  uploaded ${s.files_uploaded}, downloaded ${s.files_downloaded}, deleted ${s.files_deleted}, conflicts ${s.conflicts_pending}, ${formatBytes(s.bytes_transferred)} transferred`,
+    );
+  }
+  if (s.conflicts.length > 0) {
+    out.push(`  ${s.conflicts.length} ${s.conflicts.length === 1 ? 'conflict needs' : 'conflicts need'} a decision (arx conflicts; arx resolve PATH --keep local|remote|both):`);
+    for (const c of s.conflicts.slice(0, opts.verbose ? undefined : 10)) out.push(`    ${c.path}: ${c.reason}`);
+    if (!opts.verbose && s.conflicts.length > 10) out.push(`    ... and ${s.conflicts.length - 10} more`);
+  }
+  if (!opts.quiet || s.errors.length > 0) process.stdout.write(out.join('\n') + '\n');
+  if (!opts.quiet) for (const w of s.warnings) process.stderr.write(`arx: warning: ${w}\n`);
+  for (const e of s.errors) process.stderr.write(`arx: error: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
+}

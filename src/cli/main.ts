@@ -1,0 +1,63 @@
+/** The `arx` command line. The only place that turns errors into exit codes. */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerConfig } from './commands/config.js';
+import { registerConflicts } from './commands/conflicts.js';
+import { registerHistory } from './commands/history.js';
+import { registerInit } from './commands/init.js';
+import { registerSync } from './commands/sync.js';
+import { EXIT } from './exit-codes.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('arx')
+    .description('two-way sync for Arxos building projects')
+    .version(version(), '-V, --version')
+    .option('--project <dir>', 'project folder (default: the nearest folder up from here holding arxfile.json)')
+    .option('-v, --verbose', 'more detail in errors and progress')
+    .option('-q, --quiet', 'no progress or summaries; errors only')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(`arx: ${str.replace(/^error: /, 'error: ')}`),
+    });
+  registerInit(program);
+  registerSync(program);
+  registerHistory(program);
+  registerConflicts(program);
+  registerConfig(program);
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  if (process.argv.length <= 2) {
+    program.outputHelp();
+    process.exitCode = EXIT.USAGE;
+    return;
+  }
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main();

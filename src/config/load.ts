@@ -1,0 +1,255 @@
+/**
+ * Load the effective configuration: defaults < global file < arxfile.json <
+ * .env < .env.<ARX_ENV> < process environment. Every layer is validated on
+ * its own, so an error names the file (or variable) it came from.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { loadEnvLayers } from './env.js';
+import { readJsonFile } from './json-file.js';
+import { mergeLayers, type Layer, type Sources } from './merge.js';
+import {
+  globalConfigSchema,
+  parseSize,
+  projectConfigSchema,
+  type CommandSpec,
+  type ConflictPolicy,
+  type RemoteType,
+} from './schema.js';
+import { validateLayer } from './validate.js';
+
+export const PROJECT_FILE = 'arxfile.json';
+
+export interface RemoteConfig {
+  type: RemoteType;
+  path?: string;
+  host?: string;
+  port?: number;
+  username?: string;
+  key_file?: string;
+  password?: string;
+  key_passphrase?: string;
+  known_hosts?: string;
+  host_key_policy?: 'strict' | 'accept-new';
+  retries?: number;
+  retry_base_ms?: number;
+}
+
+export interface SyncConfig {
+  enabled: boolean;
+  interval: number;
+  conflict_resolution: ConflictPolicy;
+  auto_backup: boolean;
+  remote_path: string;
+  include_patterns: string[];
+  exclude_patterns: string[];
+  parallel: number;
+  /** Bytes; undefined means no limit. */
+  max_file_size?: number;
+  max_delete_percent: number;
+}
+
+export interface EffectiveConfig {
+  projectRoot: string;
+  projectFile: string;
+  globalFile: string;
+  project: {
+    project_id: string;
+    name?: string;
+    description?: string;
+    version?: string;
+    permissions?: { owner?: string; editors?: string[]; viewers?: string[] };
+    metadata?: Record<string, unknown>;
+  };
+  commands: { pre_sync: CommandSpec[]; post_sync: CommandSpec[] };
+  sync: SyncConfig;
+  remote: RemoteConfig;
+  notifications: { email?: string; webhook?: string };
+  /** The merged configuration as plain data (for `config show`). */
+  raw: Record<string, unknown>;
+  /** Which layer set each dotted key. */
+  sources: Sources;
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /** --project DIR, or the working folder to search upwards from. */
+  projectDir?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Default home of the embedded local remote. */
+export function defaultRemoteRoot(env: NodeJS.ProcessEnv): string {
+  const dataHome = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homeOf(env), '.local', 'share');
+  return join(dataHome, 'arx', 'remote');
+}
+
+function homeOf(env: NodeJS.ProcessEnv): string {
+  return env.HOME && env.HOME !== '' ? env.HOME : homedir();
+}
+
+export function expandHome(p: string, env: NodeJS.ProcessEnv): string {
+  if (p === '~') return homeOf(env);
+  if (p.startsWith('~/')) return join(homeOf(env), p.slice(2));
+  return p;
+}
+
+/** The folder holding arxfile.json: `--project DIR`, or the nearest parent of cwd. */
+export function findProjectRoot(opts: LoadOptions): string {
+  if (opts.projectDir !== undefined) {
+    const dir = resolve(opts.cwd ?? process.cwd(), opts.projectDir);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new ConfigError(`--project ${opts.projectDir}: no such folder`, 'NO_PROJECT');
+    }
+    if (!existsSync(join(dir, PROJECT_FILE))) {
+      throw new ConfigError(`${dir}: no ${PROJECT_FILE} here; run \`arx init\` in that folder first`, 'NO_PROJECT');
+    }
+    return dir;
+  }
+  const start = resolve(opts.cwd ?? process.cwd());
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, PROJECT_FILE))) return dir;
+    if (dirname(dir) === dir) break;
+  }
+  throw new ConfigError(
+    `no ${PROJECT_FILE} in ${start} or any parent folder; run \`arx init\` to create a project, or pass --project DIR`,
+    'NO_PROJECT',
+  );
+}
+
+/** A password or passphrase in a JSON file is refused: secrets live in .env or the environment. */
+function rejectFileSecrets(data: unknown, label: string): void {
+  const remote = (data as { remote?: unknown } | undefined)?.remote;
+  if (remote && typeof remote === 'object') {
+    for (const [key, env] of [['password', 'ARX_REMOTE_PASSWORD'], ['key_passphrase', 'ARX_REMOTE_KEY_PASSPHRASE']] as const) {
+      if (key in remote) {
+        throw new ConfigError(
+          `${label}: remote.${key}: secrets are not read from JSON files; remove it and set ${env} in .env or the environment`,
+          'CONFIG_SECRET_IN_FILE',
+        );
+      }
+    }
+  }
+}
+
+function defaultsLayer(projectId: string, env: NodeJS.ProcessEnv): Layer {
+  return {
+    name: 'default',
+    data: {
+      sync: {
+        enabled: true,
+        interval: 300,
+        conflict_resolution: 'manual',
+        auto_backup: true,
+        remote_path: `/projects/${projectId}`,
+        include_patterns: [],
+        exclude_patterns: [],
+        parallel: 4,
+        max_delete_percent: 50,
+      },
+      remote: { type: 'local', path: defaultRemoteRoot(env) },
+    },
+  };
+}
+
+export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
+  const env = opts.env ?? process.env;
+  const projectRoot = findProjectRoot(opts);
+  const projectFile = join(projectRoot, PROJECT_FILE);
+  const warnings: string[] = [];
+
+  const globalFile = env.ARX_CONFIG ? resolve(opts.cwd ?? process.cwd(), expandHome(env.ARX_CONFIG, env)) : join(homeOf(env), '.arxconfig.json');
+  const globalRaw = readJsonFile(globalFile);
+  if (globalRaw === undefined && env.ARX_CONFIG) {
+    throw new ConfigError(`ARX_CONFIG names ${globalFile}, which does not exist`, 'CONFIG_MISSING');
+  }
+  const layers: Layer[] = [];
+  if (globalRaw !== undefined) {
+    rejectFileSecrets(globalRaw, globalFile);
+    const g = validateLayer(globalConfigSchema, globalRaw, globalFile);
+    warnings.push(...g.warnings);
+    layers.push({ name: `global (${globalFile})`, data: g.value as Record<string, unknown> });
+  }
+
+  const projectRaw = readJsonFile(projectFile);
+  rejectFileSecrets(projectRaw, projectFile);
+  const p = validateLayer(projectConfigSchema, projectRaw, projectFile);
+  warnings.push(...p.warnings);
+  layers.push({ name: `project (${PROJECT_FILE})`, data: p.value as Record<string, unknown> });
+  for (const layer of loadEnvLayers(projectRoot, env)) layers.push(layer);
+
+  const { value, sources } = mergeLayers([defaultsLayer(p.value.project_id, env), ...layers]);
+  const sync = value.sync as Record<string, unknown>;
+  const remote = value.remote as Record<string, unknown> as unknown as RemoteConfig;
+  const maxSize = sync.max_file_size;
+  const cfg: EffectiveConfig = {
+    projectRoot,
+    projectFile,
+    globalFile,
+    project: {
+      project_id: p.value.project_id,
+      name: p.value.name,
+      description: p.value.description,
+      version: p.value.version,
+      permissions: p.value.permissions,
+      metadata: p.value.metadata,
+    },
+    commands: {
+      pre_sync: p.value.commands?.pre_sync ?? [],
+      post_sync: p.value.commands?.post_sync ?? [],
+    },
+    sync: {
+      ...(sync as unknown as SyncConfig),
+      max_file_size: typeof maxSize === 'string' ? parseSize(maxSize) : (maxSize as number | undefined),
+    },
+    remote,
+    notifications: (value.notifications as EffectiveConfig['notifications']) ?? {},
+    raw: value,
+    sources,
+    warnings,
+  };
+  checkRemote(cfg, env);
+  return cfg;
+}
+
+/** Cross-field checks on the merged remote settings. */
+function checkRemote(cfg: EffectiveConfig, env: NodeJS.ProcessEnv): void {
+  const r = cfg.remote;
+  const where = (key: string) => `remote.${key} (set in ${cfg.sources.get(`remote.${key}`) ?? 'nowhere'})`;
+  remoteSubpath(cfg.sync.remote_path, cfg.sources.get('sync.remote_path') ?? 'default');
+  if (r.type === 'local') {
+    if (!r.path) throw new ConfigError('remote.path: a local remote needs a folder path', 'CONFIG_INVALID');
+    r.path = resolve(cfg.projectRoot, expandHome(r.path, env));
+    const folder = remoteFolder(cfg);
+    const rel = relative(cfg.projectRoot, folder);
+    const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+    const relBack = relative(folder, cfg.projectRoot);
+    const contains = !relBack.startsWith('..') && !isAbsolute(relBack);
+    if (inside || contains) {
+      throw new ConfigError(
+        `${where('path')}: the remote folder ${folder} overlaps the project folder ${cfg.projectRoot}; choose a folder outside the project`,
+        'CONFIG_REMOTE_OVERLAP',
+      );
+    }
+  } else if (r.type === 'sftp') {
+    if (!r.host) throw new ConfigError('remote.host: an sftp remote needs a host (set remote.host or ARX_REMOTE_HOST)', 'CONFIG_INVALID');
+  }
+}
+
+/** `sync.remote_path` as a clean relative path (no `..`). */
+export function remoteSubpath(remotePath: string, source: string): string {
+  const parts = remotePath.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
+  if (parts.some((s) => s === '..')) {
+    throw new ConfigError(`sync.remote_path (set in ${source}): "${remotePath}" must not contain ".."`, 'CONFIG_INVALID');
+  }
+  return parts.join(posix.sep);
+}
+
+/** The local remote's folder: remote.path joined with sync.remote_path. */
+export function remoteFolder(cfg: EffectiveConfig): string {
+  const sub = remoteSubpath(cfg.sync.remote_path, cfg.sources.get('sync.remote_path') ?? 'default');
+  return join(cfg.remote.path ?? '/', ...sub.split('/').filter(Boolean)).split('/').join(sep);
+}

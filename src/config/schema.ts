@@ -1,0 +1,106 @@
+/**
+ * Schemas of the configuration files. Objects are strict so unknown keys are
+ * reported (as warnings, see validate.ts); every field is optional in a layer
+ * because layers are merged before defaults apply.
+ */
+import { z } from 'zod';
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
+
+/** Parse "500MB", "1.5 GiB", "1024" into bytes; undefined when malformed. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit = SIZE_UNITS[(m[2] || 'b').toLowerCase()];
+  if (unit === undefined) return undefined;
+  return Math.floor(Number(m[1]) * unit);
+}
+
+const sizeSchema = z.union([
+  z.number().int().nonnegative(),
+  z.string().refine((s) => parseSize(s) !== undefined, {
+    message: 'expected a size in bytes, e.g. 104857600 or "100MB"',
+  }),
+]);
+
+export const CONFLICT_POLICIES = ['manual', 'auto'] as const;
+export const REMOTE_TYPES = ['local', 'sftp'] as const;
+
+const commandSchema = z.strictObject({
+  name: z.string().min(1),
+  command: z.string().min(1),
+  timeout: z.number().positive().optional(),
+  required: z.boolean().optional(),
+});
+
+const remoteSchema = z.strictObject({
+  type: z.enum(REMOTE_TYPES).optional(),
+  path: z.string().min(1).optional(),
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  username: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  known_hosts: z.string().min(1).optional(),
+  host_key_policy: z.enum(['strict', 'accept-new']).optional(),
+  retries: z.number().int().min(0).max(50).optional(),
+  retry_base_ms: z.number().int().min(1).optional(),
+});
+
+const syncSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  interval: z.number().int().positive().optional(),
+  conflict_resolution: z.enum(CONFLICT_POLICIES).optional(),
+  auto_backup: z.boolean().optional(),
+  remote_path: z.string().min(1).optional(),
+  include_patterns: z.array(z.string()).optional(),
+  exclude_patterns: z.array(z.string()).optional(),
+  parallel: z.number().int().min(1).max(64).optional(),
+  max_file_size: sizeSchema.optional(),
+  max_delete_percent: z.number().min(0).max(100).optional(),
+});
+
+const notificationsSchema = z.strictObject({
+  email: z.string().min(1).optional(),
+  webhook: z.string().url().optional(),
+});
+
+export const globalConfigSchema = z.strictObject({
+  sync: syncSchema.optional(),
+  remote: remoteSchema.optional(),
+  notifications: notificationsSchema.optional(),
+});
+
+export const projectConfigSchema = z.strictObject({
+  project_id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-" (no slashes)'),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  version: z.string().optional(),
+  permissions: z
+    .strictObject({
+      owner: z.string().optional(),
+      editors: z.array(z.string()).optional(),
+      viewers: z.array(z.string()).optional(),
+    })
+    .optional(),
+  sync: syncSchema.optional(),
+  remote: remoteSchema.optional(),
+  commands: z
+    .strictObject({
+      pre_sync: z.array(commandSchema).optional(),
+      post_sync: z.array(commandSchema).optional(),
+    })
+    .optional(),
+  notifications: notificationsSchema.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type GlobalConfigFile = z.infer<typeof globalConfigSchema>;
+export type ProjectConfigFile = z.infer<typeof projectConfigSchema>;
+export type CommandSpec = z.infer<typeof commandSchema>;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+export type RemoteType = (typeof REMOTE_TYPES)[number];

@@ -1,0 +1,101 @@
+/**
+ * What the core knows about a path: its kind, and for files the size, mtime
+ * and content hash. Paths are relative, '/'-separated, never empty, never
+ * containing '.' or '..' segments.
+ */
+
+export type EntryKind = 'file' | 'dir';
+export type Side = 'local' | 'remote';
+
+export interface FileEntry {
+  kind: 'file';
+  size: number;
+  mtimeMs: number;
+  /** sha256 hex of the content; undefined when not known (remote changed since the base). */
+  hash?: string;
+}
+
+export interface DirEntry {
+  kind: 'dir';
+}
+
+export type Entry = FileEntry | DirEntry;
+
+/** Size and mtime of one side as last seen when the base was written. */
+export interface SideStat {
+  size: number;
+  mtimeMs: number;
+}
+
+/** The last synced state of a path: equal content on both sides at that time. */
+export interface BaseEntry {
+  kind: EntryKind;
+  /** Content hash for files; null for folders. */
+  hash: string | null;
+  local: SideStat;
+  remote: SideStat;
+}
+
+export function otherSide(side: Side): Side {
+  return side === 'local' ? 'remote' : 'local';
+}
+
+export function depth(path: string): number {
+  let n = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+export function parentOf(path: string): string | undefined {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? undefined : path.slice(0, i);
+}
+
+export function isDescendant(path: string, ancestor: string): boolean {
+  return path.length > ancestor.length && path.charCodeAt(ancestor.length) === 47 && path.startsWith(ancestor);
+}
+
+/** Sort key that keeps every folder's descendants right after it. */
+export function treeOrderKey(path: string): string {
+  return path.replaceAll('/', '\u0000');
+}
+
+export function compareTreeOrder(a: string, b: string): number {
+  const ka = treeOrderKey(a);
+  const kb = treeOrderKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Mtimes equal at the given precision (ms). */
+export function sameMtime(a: number, b: number, precisionMs: number): boolean {
+  if (precisionMs <= 1) return Math.floor(a) === Math.floor(b);
+  return Math.floor(a / precisionMs) === Math.floor(b / precisionMs);
+}
+
+/** Equal content: both absent, both folders, or files with the same known hash. */
+export function sameContent(a: Entry | undefined, b: Entry | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'dir') return true;
+  const bh = (b as FileEntry).hash;
+  return a.hash !== undefined && bh !== undefined && a.hash === bh;
+}
+
+/** Has `entry` changed since `base`? Unknown hashes count as changed. */
+export function changedSinceBase(base: BaseEntry | undefined, entry: Entry | undefined): boolean {
+  if (base === undefined) return entry !== undefined;
+  if (entry === undefined) return true;
+  if (entry.kind !== base.kind) return true;
+  if (entry.kind === 'dir') return false;
+  return entry.hash === undefined || entry.hash !== base.hash;
+}
+
+/**
+ * The remote's hash when its size and mtime still match what the base saw;
+ * otherwise undefined (the file changed, or we cannot tell without reading it).
+ */
+export function knownRemoteHash(base: BaseEntry | undefined, remote: FileEntry, precisionMs: number): string | undefined {
+  if (base === undefined || base.kind !== 'file' || base.hash === null) return undefined;
+  if (remote.size !== base.remote.size) return undefined;
+  return sameMtime(remote.mtimeMs, base.remote.mtimeMs, precisionMs) ? base.hash : undefined;
+}

@@ -1,0 +1,74 @@
+/**
+ * Everything a command that changes the project needs while it runs: the
+ * project lock, the state store, both sides and this project's writer tag.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { EffectiveConfig } from '../config/load.js';
+import { LocalFolderRemote } from '../remote/local/local-remote.js';
+import { openRemote } from '../remote/factory.js';
+import type { Remote } from '../remote/types.js';
+import { STATE_DIR } from '../scan/filter.js';
+import { ProjectLock } from '../state/lock.js';
+import { StateStore } from '../state/store.js';
+
+export interface Session {
+  cfg: EffectiveConfig;
+  stateDir: string;
+  store: StateStore;
+  local: LocalFolderRemote;
+  remote: Remote;
+  remoteId: string;
+  /** Tag in this project's temporary file names. */
+  writer: string;
+  close(): Promise<void>;
+}
+
+export function stateDirOf(projectRoot: string): string {
+  return join(projectRoot, STATE_DIR);
+}
+
+/** The store alone, for read-only commands (status, history, conflicts). */
+export function openStore(cfg: EffectiveConfig): StateStore {
+  return StateStore.open(stateDirOf(cfg.projectRoot));
+}
+
+function writerTag(store: StateStore): string {
+  let tag = store.getMeta('writer');
+  if (tag === undefined) {
+    tag = BigInt('0x' + randomBytes(6).toString('hex')).toString(36);
+    store.setMeta('writer', tag);
+  }
+  return tag;
+}
+
+export async function openSession(cfg: EffectiveConfig, command: string, now: Date): Promise<Session> {
+  const stateDir = stateDirOf(cfg.projectRoot);
+  const lock = ProjectLock.acquire(stateDir, command, now);
+  let store: StateStore | undefined;
+  try {
+    store = StateStore.open(stateDir);
+    const writer = writerTag(store);
+    const { remote, id } = await openRemote(cfg, writer);
+    const local = new LocalFolderRemote(cfg.projectRoot, writer, new Set([STATE_DIR]));
+    const opened = store;
+    return {
+      cfg,
+      stateDir,
+      store: opened,
+      local,
+      remote,
+      remoteId: id,
+      writer,
+      async close() {
+        await remote.close().catch(() => undefined);
+        opened.close();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    store?.close();
+    lock.release();
+    throw err;
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * One sync: scan both sides, reconcile against the base, check safety,
+ * execute, record conflicts and history. Returns the status; only errors
+ * before the sync starts (configuration, lock) are thrown.
+ */
+import pLimit from 'p-limit';
+import type { EffectiveConfig } from '../config/load.js';
+import { knownRemoteHash, type BaseEntry, type Entry } from '../core/entry.js';
+import { buildPlan, countPlan, planActions } from '../core/plan.js';
+import { needsRemoteHash, reconcile, type Action, type PathState } from '../core/reconcile.js';
+import { checkSafety } from '../core/safety.js';
+import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
+import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
+import type { ListResult } from '../remote/types.js';
+import { buildFilter, readArxignore } from '../scan/filter.js';
+import { scanLocal, type LocalScan } from '../scan/local-scan.js';
+import { BackupStore } from '../transfer/backups.js';
+import { Executor, type ExecEvent } from '../transfer/execute.js';
+import { cleanTemporaries } from './temporaries.js';
+import { openSession, type Session } from './session.js';
+
+export type SyncPhase = 'scan' | 'plan' | 'transfer' | 'finish';
+
+export type SyncEvent =
+  | { type: 'phase'; phase: SyncPhase; message: string }
+  | { type: 'plan'; files: number; bytes: number }
+  | ExecEvent;
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  force?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (e: SyncEvent) => void;
+  clock?: () => Date;
+}
+
+export function toArxError(err: unknown): ArxError {
+  if (err instanceof ArxError) return err;
+  return new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Promise<SyncStatus> {
+  const clock = opts.clock ?? (() => new Date());
+  if (!cfg.sync.enabled) {
+    throw new ConfigError(`sync is disabled for this project (sync.enabled is false, set in ${cfg.sources.get('sync.enabled')})`, 'SYNC_DISABLED');
+  }
+  const start = clock();
+  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start);
+  try {
+    const syncId = newSyncId(start, (id) => session.store.syncIdExists(id) || statusFileExists(session.stateDir, id));
+    const status = newStatus(syncId, cfg.project.project_id, session.remote.describe(), start, opts.dryRun === true);
+    status.warnings.push(...cfg.warnings);
+    const persist = async (): Promise<void> => {
+      if (opts.dryRun) return;
+      const json = JSON.stringify(status);
+      session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, json);
+      await saveStatusFile(session.stateDir, status);
+    };
+    await markInterrupted(session);
+    await persist();
+    try {
+      await syncBody(session, status, opts, clock);
+    } catch (err) {
+      const e = toArxError(err);
+      if (e.category === 'cancelled') status.status = 'cancelled';
+      status.errors.push(statusError(e));
+    }
+    finishStatus(status, clock());
+    opts.onEvent?.({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
+    await persist();
+    return status;
+  } finally {
+    await session.close();
+  }
+}
+
+/** Syncs left "running" by a killed process are recorded as failed. */
+async function markInterrupted(session: Session): Promise<void> {
+  for (const row of session.store.listRunning()) {
+    const status = JSON.parse(row.status_json) as SyncStatus;
+    status.status = 'failed';
+    status.errors.push({ type: 'internal', code: 'INTERRUPTED', message: 'the sync was interrupted before it finished (the process ended)' });
+    session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(status));
+    await saveStatusFile(session.stateDir, status);
+  }
+}
+
+const EMPTY_LIST: ListResult = { entries: new Map(), unreadable: [], special: [], temporaries: [], tooLarge: [] };
+
+async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions, clock: () => Date): Promise<void> {
+  const { cfg, store, remote, remoteId } = session;
+  const emit = opts.onEvent ?? (() => undefined);
+  const filter = buildFilter({
+    arxignore: readArxignore(cfg.projectRoot),
+    include: cfg.sync.include_patterns,
+    exclude: cfg.sync.exclude_patterns,
+    maxFileSize: cfg.sync.max_file_size,
+  });
+
+  emit({ type: 'phase', phase: 'scan', message: `scanning ${cfg.projectRoot} and ${remote.describe()}` });
+  const base = store.loadBase(remoteId);
+  const remoteScan = (async () => ((await remote.rootExists()) ? { exists: true, list: await remote.list(filter) } : { exists: false, list: EMPTY_LIST }))();
+  const [localScan, { exists: remoteExists, list: remoteList }] = await Promise.all([
+    scanLocal(cfg.projectRoot, filter, store.loadStatCache(), { now: clock().getTime() }),
+    remoteScan,
+  ]);
+  throwIfCancelled(opts.signal);
+  filter.pruneFolders(localScan.entries);
+  filter.pruneFolders(remoteList.entries);
+  store.transaction(() => {
+    for (const [p, e] of localScan.statUpdates) store.putStat(p, e);
+    for (const p of localScan.statRemovals) store.deleteStat(p);
+  });
+  if (!opts.dryRun) await cleanTemporaries(session, localScan.temporaries, remoteList.temporaries, clock().getTime());
+  reportSkipped(status, localScan, remoteList);
+
+  emit({ type: 'phase', phase: 'plan', message: 'comparing both sides with the last sync' });
+  const states = await pathStates(session, base, localScan, remoteList, cfg.sync.parallel);
+  const { actions } = reconcile(states.values());
+  const plan = buildPlan(actions);
+  const remoteEntries = new Map<string, Entry>();
+  for (const [p, s] of states) if (s.remote) remoteEntries.set(p, s.remote);
+
+  status.conflicts = plan.conflicts.map((a) => ({ path: a.path, kind: a.conflict!, reason: a.reason }));
+  status.conflicts_pending = plan.conflicts.length;
+
+  if (!opts.force) {
+    const halt = checkSafety({
+      base,
+      local: localScan.entries,
+      remote: remoteEntries,
+      remoteRootExists: remoteExists,
+      actions,
+      maxDeletePercent: cfg.sync.max_delete_percent,
+      describe: { local: `the project folder ${cfg.projectRoot}`, remote: `the remote (${remote.describe()})` },
+    });
+    if (halt) throw new SafetyHaltError(halt.message, `SAFETY_${halt.code}`);
+  }
+
+  if (opts.dryRun) {
+    status.plan = planActions(plan).map(describeAction);
+    const c = countPlan(plan);
+    status.files_uploaded = c.uploads;
+    status.files_downloaded = c.downloads;
+    status.files_deleted = c.deletes;
+    return;
+  }
+
+  if (!remoteExists) await remote.createRoot();
+  const transfers = [...plan.copies, ...plan.replacements];
+  emit({ type: 'plan', files: planActions(plan).length - plan.conflicts.length - plan.records.length, bytes: transfers.reduce((n, a) => n + sizeOf(states.get(a.path), a), 0) });
+  emit({ type: 'phase', phase: 'transfer', message: 'transferring' });
+  const backups = cfg.sync.auto_backup ? new BackupStore(cfg.projectRoot, status.sync_id) : undefined;
+  const result = await new Executor({
+    sides: { local: session.local, remote },
+    scanned: { local: localScan.entries, remote: remoteEntries },
+    store,
+    remoteId,
+    backups,
+    parallel: cfg.sync.parallel,
+    signal: opts.signal,
+    onEvent: emit,
+  }).run(plan);
+
+  const detected = clock().toISOString();
+  store.replaceConflicts(
+    remoteId,
+    plan.conflicts.map((a) => ({
+      path: a.path,
+      kind: a.conflict!,
+      reason: a.reason,
+      sync_id: status.sync_id,
+      detected_at: detected,
+      local: states.get(a.path)?.local ?? null,
+      remote: states.get(a.path)?.remote ?? null,
+    })),
+  );
+  status.files_uploaded = result.uploaded;
+  status.files_downloaded = result.downloaded;
+  status.files_deleted = result.deleted;
+  status.folders_created = result.foldersCreated;
+  status.bytes_transferred = result.bytes;
+  status.backups = backups?.kept ?? [];
+  for (const s of result.skipped) status.warnings.push(s.message);
+  for (const f of result.failed) status.errors.push(statusError(f.error, f.path));
+  if (result.aborted) {
+    if (result.aborted.category === 'cancelled') status.status = 'cancelled';
+    if (!result.failed.some((f) => f.error === result.aborted)) status.errors.push(statusError(result.aborted));
+  }
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ArxError('cancelled', 'CANCELLED', 'sync was cancelled');
+}
+
+function sizeOf(s: PathState | undefined, a: Action): number {
+  const src = a.to === 'remote' ? s?.local : s?.remote;
+  return src?.kind === 'file' ? src.size : 0;
+}
+
+function describeAction(a: Action): { path: string; action: string; reason: string } {
+  const action =
+    a.type === 'copy' ? (a.to === 'remote' ? 'upload' : 'download')
+    : a.type === 'mkdir' ? `mkdir-${a.to}`
+    : a.type === 'delete' ? `delete-${a.to}`
+    : a.type;
+  return { path: a.path, action, reason: a.reason };
+}
+
+function reportSkipped(status: SyncStatus, local: LocalScan, remote: ListResult): void {
+  const tooLarge = new Set([...local.tooLarge, ...remote.tooLarge]).size;
+  if (tooLarge > 0) status.warnings.push(`${tooLarge} ${tooLarge === 1 ? 'file was' : 'files were'} excluded due to size limits (sync.max_file_size)`);
+  const special = local.special.length + remote.special.length;
+  if (special > 0) status.warnings.push(`${special} symbolic links or special files were skipped`);
+  for (const p of local.unreadable) status.warnings.push(`could not read ${p} in the project folder; it was left alone`);
+  for (const p of remote.unreadable) status.warnings.push(`could not read ${p} on the remote; it was left alone`);
+}
+
+/** Paths whose state on a side is unknown: nothing is decided for them or below them. */
+function unknownPaths(local: LocalScan, remote: ListResult): Set<string> {
+  return new Set([...local.unreadable, ...local.special, ...local.tooLarge, ...remote.unreadable, ...remote.special, ...remote.tooLarge]);
+}
+
+function isUnder(path: string, set: Set<string>): boolean {
+  if (set.size === 0) return false;
+  if (set.has(path)) return true;
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) if (set.has(path.slice(0, i))) return true;
+  return false;
+}
+
+/** Join base, local and remote by path; learn remote hashes where a decision needs them. */
+async function pathStates(
+  session: Session,
+  base: Map<string, BaseEntry>,
+  local: LocalScan,
+  remote: ListResult,
+  parallel: number,
+): Promise<Map<string, PathState>> {
+  const precision = session.remote.capabilities.mtimePrecisionMs;
+  const unknown = unknownPaths(local, remote);
+  const states = new Map<string, PathState>();
+  const get = (path: string): PathState | undefined => {
+    if (isUnder(path, unknown)) return undefined;
+    let s = states.get(path);
+    if (!s) states.set(path, (s = { path }));
+    return s;
+  };
+  for (const [p, b] of base) {
+    const s = get(p);
+    if (s) s.base = b;
+  }
+  for (const [p, e] of local.entries) {
+    const s = get(p);
+    if (s) s.local = e;
+  }
+  for (const [p, e] of remote.entries) {
+    const s = get(p);
+    if (!s) continue;
+    s.remote = e.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: e.size, mtimeMs: e.mtimeMs, hash: knownRemoteHash(s.base, { kind: 'file', size: e.size, mtimeMs: e.mtimeMs }, precision) };
+  }
+
+  const cheap = session.remote.capabilities.cheapHash;
+  const limit = pLimit(parallel);
+  const jobs: Promise<void>[] = [];
+  for (const s of states.values()) {
+    const r = s.remote;
+    if (r?.kind !== 'file' || r.hash !== undefined) continue;
+    // Cheap hashes also tell a touched-but-identical remote file from a changed one.
+    const wanted = needsRemoteHash(s) || (cheap && s.base !== undefined && s.local?.kind === 'file');
+    if (!wanted) continue;
+    jobs.push(
+      limit(async () => {
+        try {
+          r.hash = await session.remote.hash(s.path);
+        } catch (err) {
+          if (err instanceof ArxError && err.code === 'NOT_FOUND') s.remote = undefined;
+          else states.delete(s.path);
+        }
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return states;
+}
+

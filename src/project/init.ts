@@ -1,0 +1,86 @@
+/** `arx init`: lay out a new Arxos project. Never overwrites an existing arxfile.json. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { PROJECT_FILE } from '../config/load.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { IGNORE_FILE } from '../scan/filter.js';
+
+export const PROJECT_FOLDERS = ['symbols/mechanical', 'symbols/electrical', 'symbols/security', 'rules', 'models', 'reports'];
+
+export const DEFAULT_ARXIGNORE = `# Paths arx never syncs (gitignore syntax).
+# .arx/ (arx's own state) and .env files (secrets) are never synced anyway.
+*.tmp
+*.swp
+*~
+.DS_Store
+Thumbs.db
+node_modules/
+`;
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A project id from a folder name: lowercase letters, digits, '-' and '_'. */
+export function idFromName(name: string): string {
+  const id = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').replace(/-+$/, '');
+  return id === '' ? 'project' : id;
+}
+
+export interface InitResult {
+  root: string;
+  projectId: string;
+  created: string[];
+}
+
+export function initProject(dir: string, opts: { projectId?: string; name?: string; now: Date }): InitResult {
+  const root = resolve(dir);
+  const file = join(root, PROJECT_FILE);
+  if (existsSync(file)) {
+    throw new UsageError(`${file} already exists; this folder is already an Arxos project (nothing was changed)`, 'ALREADY_INITIALISED');
+  }
+  const projectId = opts.projectId ?? idFromName(basename(root));
+  if (!ID_PATTERN.test(projectId)) {
+    throw new ConfigError(`--project-id ${JSON.stringify(projectId)}: use letters, digits, ".", "_" or "-" (no slashes or spaces)`);
+  }
+  const created: string[] = [];
+  mkdirSync(root, { recursive: true });
+  for (const folder of PROJECT_FOLDERS) {
+    const abs = join(root, folder);
+    if (!existsSync(abs)) {
+      mkdirSync(abs, { recursive: true });
+      created.push(`${folder}/`);
+    }
+  }
+  if (!existsSync(join(root, IGNORE_FILE))) {
+    writeFileSync(join(root, IGNORE_FILE), DEFAULT_ARXIGNORE);
+    created.push(IGNORE_FILE);
+  }
+  const arxfile = {
+    project_id: projectId,
+    name: opts.name ?? basename(root),
+    description: '',
+    version: '1.0.0',
+    permissions: { owner: safeUser(), editors: [], viewers: [] },
+    sync: {
+      enabled: true,
+      remote_path: `/projects/${projectId}`,
+      include_patterns: [],
+      exclude_patterns: [],
+      conflict_resolution: 'manual',
+    },
+    commands: { pre_sync: [], post_sync: [] },
+    metadata: { created: opts.now.toISOString() },
+  };
+  // 'wx': if another process created it meanwhile, fail rather than overwrite.
+  writeFileSync(file, JSON.stringify(arxfile, null, 2) + '\n', { flag: 'wx' });
+  created.push(PROJECT_FILE);
+  return { root, projectId, created };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'owner';
+  }
+}

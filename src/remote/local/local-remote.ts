@@ -1,0 +1,174 @@
+/**
+ * A folder on a local or mounted disk. Also serves as the project side of a
+ * sync, so both ends share one implementation of atomic writes.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ArxError, errnoCode, fsErrorToArx } from '../../errors.js';
+import { walkTree } from '../../scan/walk.js';
+import { assertSafeRelativePath } from '../paths.js';
+import { tempName, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
+
+export class LocalFolderRemote implements Remote {
+  readonly capabilities = { mtimePrecisionMs: 1, cheapHash: true };
+
+  constructor(
+    /** Absolute path of the folder. */
+    readonly root: string,
+    /** Names this writer's temporary files, see tempName(). */
+    private readonly writer: string = 'anon',
+    /** Top-level names this remote never lists (the project side hides `.arx`). */
+    private readonly hiddenTopLevel: ReadonlySet<string> = new Set(),
+  ) {}
+
+  describe(): string {
+    return `local folder ${this.root}`;
+  }
+
+  abs(path: string): string {
+    assertSafeRelativePath(path);
+    return `${this.root}/${path}`;
+  }
+
+  async rootExists(): Promise<boolean> {
+    try {
+      return (await stat(this.root)).isDirectory();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return false;
+      throw fsErrorToArx(err, this.root);
+    }
+  }
+
+  async createRoot(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true });
+    } catch (err) {
+      throw fsErrorToArx(err, `creating ${this.root}`);
+    }
+  }
+
+  async list(filter?: ListFilter, under?: string): Promise<ListResult> {
+    if (under !== undefined) assertSafeRelativePath(under);
+    const walked = await walkTree(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under });
+    const entries = new Map<string, RemoteEntry>();
+    for (const [path, e] of walked.entries) {
+      entries.set(path, e.kind === 'file' ? { kind: 'file', size: e.size, mtimeMs: e.mtimeMs } : { kind: 'dir', size: 0, mtimeMs: 0 });
+    }
+    return { ...walked, entries };
+  }
+
+  async stat(path: string): Promise<RemoteEntry | undefined> {
+    try {
+      const st = await lstat(this.abs(path));
+      if (st.isDirectory()) return { kind: 'dir', size: 0, mtimeMs: st.mtimeMs };
+      if (st.isFile()) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs };
+      throw new ArxError('remote', 'NOT_A_FILE', `${this.abs(path)} is neither a file nor a folder`);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+      throw fsErrorToArx(err, this.abs(path));
+    }
+  }
+
+  async read(path: string): Promise<Readable> {
+    const abs = this.abs(path);
+    const stream = createReadStream(abs, { highWaterMark: 1024 * 1024 });
+    // Surface open errors (missing file, no permission) here rather than mid-pipeline.
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (err) => reject(fsErrorToArx(err, abs)));
+    });
+    return stream;
+  }
+
+  async readAll(path: string): Promise<Buffer> {
+    try {
+      return await readFile(this.abs(path));
+    } catch (err) {
+      throw fsErrorToArx(err, this.abs(path));
+    }
+  }
+
+  async write(path: string, data: Readable | Buffer, opts: WriteOptions): Promise<RemoteEntry> {
+    const target = this.abs(path);
+    const tmp = `${dirname(target)}/${tempName(this.writer)}`;
+    try {
+      if (Buffer.isBuffer(data)) await writeFile(tmp, data, { flag: 'wx' });
+      else await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
+      opts.verify?.();
+      const when = new Date(opts.mtimeMs);
+      await utimes(tmp, when, when);
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      if (err instanceof ArxError) throw err;
+      if (errnoCode(err) === 'EISDIR' || errnoCode(err) === 'ENOTEMPTY') {
+        throw new ArxError('remote', 'IS_A_FOLDER', `${target} is a folder; cannot replace it with a file`);
+      }
+      throw fsErrorToArx(err, `writing ${target}`);
+    }
+    const st = await lstat(target);
+    return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+  }
+
+  async mkdir(path: string): Promise<void> {
+    const abs = this.abs(path);
+    try {
+      await mkdir(abs);
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') {
+        if ((await lstat(abs)).isDirectory()) return;
+        throw new ArxError('remote', 'NOT_A_FOLDER', `${abs} exists and is not a folder`);
+      }
+      throw fsErrorToArx(err, `creating folder ${abs}`);
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    const abs = this.abs(path);
+    try {
+      const st = await lstat(abs);
+      if (st.isDirectory()) await rmdir(abs);
+      else await unlink(abs);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT') return;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        throw new ArxError('remote', 'FOLDER_NOT_EMPTY', `${abs} was not removed: it holds files that are not synced (ignored or excluded)`);
+      }
+      throw fsErrorToArx(err, `removing ${abs}`);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      await rename(this.abs(from), this.abs(to));
+    } catch (err) {
+      throw fsErrorToArx(err, `renaming ${this.abs(from)} to ${this.abs(to)}`);
+    }
+  }
+
+  async hash(path: string): Promise<string> {
+    return hashLocalFile(this.abs(path));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Files up to this size are read whole; bigger ones are streamed. */
+export const SMALL_FILE_BYTES = 1024 * 1024;
+
+export async function hashLocalFile(abs: string): Promise<string> {
+  try {
+    const st = await stat(abs);
+    if (st.size <= SMALL_FILE_BYTES) return createHash('sha256').update(await readFile(abs)).digest('hex');
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(abs, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+    return h.digest('hex');
+  } catch (err) {
+    throw fsErrorToArx(err, `reading ${abs}`);
+  }
+}

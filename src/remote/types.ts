@@ -1,0 +1,102 @@
+/**
+ * The Remote interface: a folder somewhere that arx syncs with. Paths are
+ * relative to the remote folder, '/'-separated. Every remote runs the
+ * conformance suite in test/remote/.
+ */
+import type { Readable } from 'node:stream';
+import type { EntryKind } from '../core/entry.js';
+
+export interface RemoteEntry {
+  kind: EntryKind;
+  /** Bytes; 0 for folders. */
+  size: number;
+  mtimeMs: number;
+  /** Local disks only: change time and inode, for the stat cache. */
+  ctimeMs?: number;
+  ino?: number;
+}
+
+export interface RemoteCapabilities {
+  /** Granularity of stored modification times, in ms (1 for local disks, 1000 for SFTP). */
+  mtimePrecisionMs: number;
+  /** hash() is cheap (no network): worth calling for every changed file. */
+  cheapHash: boolean;
+}
+
+/** Which paths a listing skips (pruned folders are not descended into). */
+export interface ListFilter {
+  excludeDir(path: string): boolean;
+  excludeFile(path: string): boolean;
+  /** Files bigger than this many bytes are left out and reported in `tooLarge`. */
+  maxFileSize?: number;
+}
+
+export interface ListResult {
+  entries: Map<string, RemoteEntry>;
+  /** Folders that could not be read: their contents are unknown, not deleted. */
+  unreadable: string[];
+  /** Paths skipped because they are neither files nor folders (symlinks, devices). */
+  special: string[];
+  /** Temporary files left by interrupted writes. */
+  temporaries: string[];
+  /** Files left out because they exceed the filter's maxFileSize. */
+  tooLarge: string[];
+}
+
+export interface WriteOptions {
+  mtimeMs: number;
+  /** Runs after every byte is written and before the file is renamed into place; throwing aborts the write. */
+  verify?: () => void;
+}
+
+export interface Remote {
+  readonly capabilities: RemoteCapabilities;
+  /** Human description, e.g. "local folder /srv/arx/projects/p1". Never contains secrets. */
+  describe(): string;
+  /** Does the remote folder exist? */
+  rootExists(): Promise<boolean>;
+  /** Create the remote folder (and its parents). */
+  createRoot(): Promise<void>;
+  /** Everything in the remote folder, or only below `under` (paths stay relative to the remote folder). */
+  list(filter?: ListFilter, under?: string): Promise<ListResult>;
+  /** undefined when the path does not exist. */
+  stat(path: string): Promise<RemoteEntry | undefined>;
+  read(path: string): Promise<Readable>;
+  /** Read a whole (small) file. */
+  readAll(path: string): Promise<Buffer>;
+  /** Atomic: written to a temporary name in the same folder, then renamed over `path`, mtime set. */
+  write(path: string, data: Readable | Buffer, opts: WriteOptions): Promise<RemoteEntry>;
+  /** Create a folder; its parent must exist. Succeeds if it already exists. */
+  mkdir(path: string): Promise<void>;
+  /** Remove a file or an empty folder. Succeeds if it does not exist. */
+  remove(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** sha256 hex of a file's content. */
+  hash(path: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Prefix of every temporary name arx writes; such names are never synced. */
+export const TEMP_PREFIX = '.arx-tmp-';
+
+export function isTempName(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX);
+}
+
+/**
+ * A fresh temporary file name: `.arx-tmp-<writer>-<time>-<random>`. `writer`
+ * identifies the project that writes it, so its next sync knows the file is
+ * its own leftover; the time lets others clean up abandoned ones.
+ */
+export function tempName(writer: string): string {
+  const rand = Math.random().toString(36).slice(2, 10);
+  return `${TEMP_PREFIX}${writer}-${Date.now().toString(36)}-${rand}`;
+}
+
+/** Writer and creation time (ms) encoded in a temporary name. */
+export function parseTempName(name: string): { writer: string; createdAt: number } | undefined {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  const m = /^\.arx-tmp-([a-z0-9]+)-([a-z0-9]+)-[a-z0-9]+$/.exec(base);
+  if (!m) return undefined;
+  return { writer: m[1]!, createdAt: parseInt(m[2]!, 36) };
+}

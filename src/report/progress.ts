@@ -1,0 +1,107 @@
+/**
+ * Progress of a sync on stderr: a bar on a terminal, plain lines otherwise
+ * (at most one per second while transferring), nothing with --quiet.
+ */
+import cliProgress from 'cli-progress';
+import type { SyncEvent } from '../engine/sync.js';
+import { formatBytes } from './format.js';
+
+export type ProgressMode = 'bar' | 'lines' | 'off';
+
+export interface ProgressReporter {
+  onEvent(e: SyncEvent): void;
+  /** A one-off message (e.g. a retry notice). */
+  note(message: string): void;
+  stop(): void;
+}
+
+export function chooseMode(opts: { quiet?: boolean; stderrIsTTY: boolean }): ProgressMode {
+  if (opts.quiet) return 'off';
+  return opts.stderrIsTTY ? 'bar' : 'lines';
+}
+
+export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, verbose = false): ProgressReporter {
+  let total = 0;
+  let totalBytes = 0;
+  let done = 0;
+  let bytes = 0;
+  let current = '';
+  let lastLine = 0;
+  let bar: cliProgress.SingleBar | undefined;
+
+  const line = (text: string): void => {
+    if (bar) bar.stop();
+    bar = undefined;
+    out.write(`arx: ${text}\n`);
+  };
+  const pct = (): number => (totalBytes > 0 ? Math.floor((bytes / totalBytes) * 100) : total > 0 ? Math.floor((done / total) * 100) : 100);
+  const render = (force: boolean): void => {
+    if (mode === 'bar') {
+      bar?.update(done, { bytes: formatBytes(bytes), totalBytes: formatBytes(totalBytes), pct: pct(), file: current });
+    } else if (mode === 'lines') {
+      const now = Date.now();
+      if (!force && now - lastLine < 1000) return;
+      lastLine = now;
+      out.write(`arx: ${done}/${total} files, ${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${pct()}%)\n`);
+    }
+  };
+
+  return {
+    onEvent(e) {
+      if (mode === 'off') return;
+      switch (e.type) {
+        case 'phase':
+          if (e.phase === 'finish') {
+            if (total > 0) render(true);
+            bar?.stop();
+            bar = undefined;
+          } else if (e.phase !== 'transfer') line(e.message);
+          return;
+        case 'plan':
+          total = e.files;
+          totalBytes = e.bytes;
+          if (total === 0) return;
+          if (mode === 'bar') {
+            bar = new cliProgress.SingleBar(
+              { stream: out, format: '{bar} {pct}% | {value}/{total} files | {bytes}/{totalBytes} | {file}', hideCursor: true, clearOnComplete: false },
+              cliProgress.Presets.shades_classic,
+            );
+            bar.start(total, 0, { bytes: formatBytes(0), totalBytes: formatBytes(totalBytes), pct: 0, file: '' });
+          } else line(`${total} changes to apply (${formatBytes(totalBytes)})`);
+          return;
+        case 'start':
+          current = e.action.path;
+          if (verbose && mode === 'lines') out.write(`arx: ${describe(e.action)} ${e.action.path}\n`);
+          return;
+        case 'progress':
+          bytes += e.bytes;
+          render(false);
+          return;
+        case 'done':
+          done++;
+          render(false);
+          return;
+        case 'skipped':
+          done++;
+          if (verbose) line(`skipped ${e.action.path}: ${e.message}`);
+          return;
+        case 'failed':
+          done++;
+          line(`failed ${e.action.path}: ${e.error.message}`);
+          return;
+      }
+    },
+    note(message) {
+      if (mode !== 'off') line(message);
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}
+
+function describe(a: { type: string; to?: string }): string {
+  if (a.type === 'copy') return a.to === 'remote' ? 'upload' : 'download';
+  return `${a.type}${a.to ? `-${a.to}` : ''}`;
+}

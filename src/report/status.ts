@@ -1,0 +1,121 @@
+/**
+ * The status JSON of one sync: printed by `arx sync --json`, saved as
+ * `.arx/syncs/<sync_id>.json` and in the history table.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArxError, ErrorCategory } from '../errors.js';
+
+export type SyncState = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface StatusError {
+  type: ErrorCategory;
+  code: string;
+  message: string;
+  path?: string;
+}
+
+export interface PlannedAction {
+  path: string;
+  action: string;
+  reason: string;
+}
+
+export interface ConflictReport {
+  path: string;
+  kind: string;
+  reason: string;
+}
+
+export interface SyncStatus {
+  sync_id: string;
+  status: SyncState;
+  project_id: string;
+  remote: string;
+  dry_run: boolean;
+  start_time: string;
+  end_time: string | null;
+  duration_ms: number;
+  files_synced: number;
+  files_uploaded: number;
+  files_downloaded: number;
+  files_deleted: number;
+  folders_created: number;
+  bytes_transferred: number;
+  conflicts_resolved: number;
+  conflicts_pending: number;
+  conflicts: ConflictReport[];
+  commands_executed: number;
+  backups: string[];
+  errors: StatusError[];
+  warnings: string[];
+  /** Only for --dry-run: what a real sync would do. */
+  plan?: PlannedAction[];
+}
+
+export function newStatus(syncId: string, projectId: string, remote: string, start: Date, dryRun: boolean): SyncStatus {
+  return {
+    sync_id: syncId,
+    status: 'running',
+    project_id: projectId,
+    remote,
+    dry_run: dryRun,
+    start_time: start.toISOString(),
+    end_time: null,
+    duration_ms: 0,
+    files_synced: 0,
+    files_uploaded: 0,
+    files_downloaded: 0,
+    files_deleted: 0,
+    folders_created: 0,
+    bytes_transferred: 0,
+    conflicts_resolved: 0,
+    conflicts_pending: 0,
+    conflicts: [],
+    commands_executed: 0,
+    backups: [],
+    errors: [],
+    warnings: [],
+  };
+}
+
+export function statusError(err: ArxError, path?: string): StatusError {
+  return path === undefined
+    ? { type: err.category, code: err.code, message: err.message }
+    : { type: err.category, code: err.code, message: err.message, path };
+}
+
+export function finishStatus(status: SyncStatus, end: Date): void {
+  status.end_time = end.toISOString();
+  status.duration_ms = end.getTime() - Date.parse(status.start_time);
+  status.files_synced = status.files_uploaded + status.files_downloaded + status.files_deleted;
+  if (status.status === 'running') status.status = status.errors.length > 0 ? 'failed' : 'completed';
+}
+
+/** `sync_YYYYMMDD_HHMMSS` in UTC, with `_2`, `_3`... when that id is taken. */
+export function newSyncId(now: Date, taken: (id: string) => boolean): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stem = `sync_${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}_${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  if (!taken(stem)) return stem;
+  for (let i = 2; ; i++) if (!taken(`${stem}_${i}`)) return `${stem}_${i}`;
+}
+
+export function syncsDir(stateDir: string): string {
+  return join(stateDir, 'syncs');
+}
+
+export function statusFileExists(stateDir: string, syncId: string): boolean {
+  return existsSync(join(syncsDir(stateDir), `${syncId}.json`));
+}
+
+/** Write the status file atomically. */
+export async function saveStatusFile(stateDir: string, status: SyncStatus): Promise<string> {
+  const dir = syncsDir(stateDir);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${status.sync_id}.json`);
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(status, null, 2) + '\n');
+  await rename(tmp, file);
+  return file;
+}

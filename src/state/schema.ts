@@ -1,0 +1,51 @@
+/**
+ * The state database's schema, one migration per version. `PRAGMA
+ * user_version` records the applied version; a newer file than this program
+ * knows is refused rather than guessed at.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // v1
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE base (
+    remote_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('file', 'dir')),
+    hash TEXT,
+    local_size INTEGER NOT NULL,
+    local_mtime REAL NOT NULL,
+    remote_size INTEGER NOT NULL,
+    remote_mtime REAL NOT NULL,
+    PRIMARY KEY (remote_id, path)
+  ) WITHOUT ROWID;
+  CREATE TABLE stat_cache (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    ctime REAL NOT NULL,
+    ino,
+    hash TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE syncs (
+    sync_id TEXT PRIMARY KEY,
+    remote_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_time TEXT NOT NULL,
+    status_json TEXT NOT NULL
+  );
+  CREATE INDEX syncs_by_start ON syncs (start_time);
+  CREATE TABLE conflicts (
+    remote_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    sync_id TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    local_json TEXT,
+    remote_json TEXT,
+    PRIMARY KEY (remote_id, path)
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,232 @@
+/**
+ * The project's state in `.arx/state.db` (SQLite): base entries per remote,
+ * the local stat cache, sync history and open conflicts. Each write outside
+ * `transaction()` commits on its own, so a killed process keeps every
+ * finished action.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { BaseEntry } from '../core/entry.js';
+import { ArxError } from '../errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export interface StatCacheEntry {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  hash: string;
+}
+
+export interface ConflictRecord {
+  path: string;
+  kind: string;
+  reason: string;
+  sync_id: string;
+  detected_at: string;
+  local: unknown;
+  remote: unknown;
+}
+
+export interface SyncRow {
+  sync_id: string;
+  status: string;
+  start_time: string;
+  status_json: string;
+}
+
+interface BaseRow {
+  path: string;
+  kind: 'file' | 'dir';
+  hash: string | null;
+  local_size: number;
+  local_mtime: number;
+  remote_size: number;
+  remote_mtime: number;
+}
+
+export const STATE_DB = 'state.db';
+
+export class StateStore {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.stmts = {
+      putBase: db.prepare(
+        `INSERT OR REPLACE INTO base (remote_id, path, kind, hash, local_size, local_mtime, remote_size, remote_mtime)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteBase: db.prepare('DELETE FROM base WHERE remote_id = ? AND path = ?'),
+      putStat: db.prepare('INSERT OR REPLACE INTO stat_cache (path, size, mtime, ctime, ino, hash) VALUES (?, ?, ?, ?, ?, ?)'),
+      deleteStat: db.prepare('DELETE FROM stat_cache WHERE path = ?'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      putMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      putSync: db.prepare('INSERT OR REPLACE INTO syncs (sync_id, remote_id, status, start_time, status_json) VALUES (?, ?, ?, ?, ?)'),
+      getSync: db.prepare('SELECT sync_id, status, start_time, status_json FROM syncs WHERE sync_id = ?'),
+      putConflict: db.prepare(
+        `INSERT OR REPLACE INTO conflicts (remote_id, path, kind, reason, sync_id, detected_at, local_json, remote_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteConflict: db.prepare('DELETE FROM conflicts WHERE remote_id = ? AND path = ?'),
+    };
+  }
+
+  /** Open (creating if needed) the state database in `stateDir`. */
+  static open(stateDir: string): StateStore {
+    const file = join(stateDir, STATE_DB);
+    try {
+      mkdirSync(stateDir, { recursive: true });
+      const db = new Database(file, { timeout: 5000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db, file);
+      return new StateStore(db);
+    } catch (err) {
+      if (err instanceof ArxError) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new ArxError(
+        'internal',
+        'STATE_UNREADABLE',
+        `state database ${file} cannot be opened (${msg}); move it away and sync again: arx then compares both sides afresh and overwrites nothing`,
+        { cause: err },
+      );
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.stmts.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.putMeta.run(key, value);
+  }
+
+  loadBase(remoteId: string): Map<string, BaseEntry> {
+    const rows = this.db
+      .prepare('SELECT path, kind, hash, local_size, local_mtime, remote_size, remote_mtime FROM base WHERE remote_id = ?')
+      .all(remoteId) as BaseRow[];
+    const base = new Map<string, BaseEntry>();
+    for (const r of rows) {
+      base.set(r.path, {
+        kind: r.kind,
+        hash: r.hash,
+        local: { size: r.local_size, mtimeMs: r.local_mtime },
+        remote: { size: r.remote_size, mtimeMs: r.remote_mtime },
+      });
+    }
+    return base;
+  }
+
+  putBase(remoteId: string, path: string, e: BaseEntry): void {
+    this.stmts.putBase.run(remoteId, path, e.kind, e.hash, e.local.size, e.local.mtimeMs, e.remote.size, e.remote.mtimeMs);
+  }
+
+  deleteBase(remoteId: string, path: string): void {
+    this.stmts.deleteBase.run(remoteId, path);
+  }
+
+  loadStatCache(): Map<string, StatCacheEntry> {
+    const rows = this.db.prepare('SELECT path, size, mtime, ctime, ino, hash FROM stat_cache').all() as {
+      path: string;
+      size: number;
+      mtime: number;
+      ctime: number;
+      ino: number;
+      hash: string;
+    }[];
+    const cache = new Map<string, StatCacheEntry>();
+    for (const r of rows) cache.set(r.path, { size: r.size, mtimeMs: r.mtime, ctimeMs: r.ctime, ino: r.ino, hash: r.hash });
+    return cache;
+  }
+
+  putStat(path: string, e: StatCacheEntry): void {
+    this.stmts.putStat.run(path, e.size, e.mtimeMs, e.ctimeMs, e.ino, e.hash);
+  }
+
+  deleteStat(path: string): void {
+    this.stmts.deleteStat.run(path);
+  }
+
+  saveSync(remoteId: string, syncId: string, status: string, startTime: string, json: string): void {
+    this.stmts.putSync.run(syncId, remoteId, status, startTime, json);
+  }
+
+  getSync(syncId: string): SyncRow | undefined {
+    return this.stmts.getSync.get(syncId) as SyncRow | undefined;
+  }
+
+  /** Most recent first. */
+  listSyncs(limit: number): SyncRow[] {
+    return this.db
+      .prepare('SELECT sync_id, status, start_time, status_json FROM syncs ORDER BY start_time DESC, rowid DESC LIMIT ?')
+      .all(limit) as SyncRow[];
+  }
+
+  /** Syncs still marked running: their process died (the caller holds the project lock). */
+  listRunning(): SyncRow[] {
+    return this.db.prepare("SELECT sync_id, status, start_time, status_json FROM syncs WHERE status = 'running'").all() as SyncRow[];
+  }
+
+  syncIdExists(syncId: string): boolean {
+    return this.getSync(syncId) !== undefined;
+  }
+
+  /** Replace the open conflicts of a remote with the ones found by the latest sync. */
+  replaceConflicts(remoteId: string, conflicts: ConflictRecord[]): void {
+    this.transaction(() => {
+      this.db.prepare('DELETE FROM conflicts WHERE remote_id = ?').run(remoteId);
+      for (const c of conflicts) this.putConflict(remoteId, c);
+    });
+  }
+
+  putConflict(remoteId: string, c: ConflictRecord): void {
+    this.stmts.putConflict.run(remoteId, c.path, c.kind, c.reason, c.sync_id, c.detected_at, JSON.stringify(c.local ?? null), JSON.stringify(c.remote ?? null));
+  }
+
+  listConflicts(remoteId: string): ConflictRecord[] {
+    const rows = this.db
+      .prepare('SELECT path, kind, reason, sync_id, detected_at, local_json, remote_json FROM conflicts WHERE remote_id = ? ORDER BY path')
+      .all(remoteId) as { path: string; kind: string; reason: string; sync_id: string; detected_at: string; local_json: string; remote_json: string }[];
+    return rows.map((r) => ({
+      path: r.path,
+      kind: r.kind,
+      reason: r.reason,
+      sync_id: r.sync_id,
+      detected_at: r.detected_at,
+      local: JSON.parse(r.local_json) as unknown,
+      remote: JSON.parse(r.remote_json) as unknown,
+    }));
+  }
+
+  deleteConflict(remoteId: string, path: string): void {
+    this.stmts.deleteConflict.run(remoteId, path);
+  }
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new ArxError(
+      'internal',
+      'STATE_TOO_NEW',
+      `state database ${file} was written by a newer arx (schema ${version}, this arx knows ${SCHEMA_VERSION}); upgrade arx`,
+    );
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

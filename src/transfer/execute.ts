@@ -1,0 +1,244 @@
+/**
+ * Execute a plan: phases in order, up to `parallel` actions at once inside a
+ * phase. Every write is atomic and verified against the hash seen by the
+ * scan; a destination that changed since the scan is left alone. The base is
+ * committed as soon as each action finishes, so a killed sync keeps its work.
+ */
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import pLimit from 'p-limit';
+import { depth, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side } from '../core/entry.js';
+import type { Plan } from '../core/plan.js';
+import type { Action } from '../core/reconcile.js';
+import { ArxError, ChangedDuringSyncError } from '../errors.js';
+import { SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
+import type { Remote, RemoteEntry } from '../remote/types.js';
+import type { StateStore } from '../state/store.js';
+import type { BackupStore } from './backups.js';
+
+export type ExecEvent =
+  | { type: 'start'; action: Action; bytes: number }
+  | { type: 'progress'; action: Action; bytes: number }
+  | { type: 'done'; action: Action; bytes: number }
+  | { type: 'skipped'; action: Action; message: string }
+  | { type: 'failed'; action: Action; error: ArxError };
+
+export interface ExecContext {
+  sides: Record<Side, Remote>;
+  /** What the scan saw on each side. */
+  scanned: Record<Side, ReadonlyMap<string, Entry>>;
+  store: StateStore;
+  remoteId: string;
+  /** Present when auto_backup is on. */
+  backups?: BackupStore;
+  parallel: number;
+  signal?: AbortSignal;
+  onEvent?: (e: ExecEvent) => void;
+}
+
+export interface ExecResult {
+  uploaded: number;
+  downloaded: number;
+  deleted: number;
+  foldersCreated: number;
+  bytes: number;
+  /** Actions left for the next sync because a side changed meanwhile. */
+  skipped: { path: string; message: string }[];
+  failed: { path: string; error: ArxError }[];
+  /** Stopped early by a cancel or a fatal remote error. */
+  aborted?: ArxError;
+}
+
+const DIR_STAT = { size: 0, mtimeMs: 0 };
+
+function statOf(e: Entry | RemoteEntry | undefined): { size: number; mtimeMs: number } {
+  return e === undefined || e.kind === 'dir' ? DIR_STAT : { size: e.size, mtimeMs: e.mtimeMs };
+}
+
+export class Executor {
+  private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, bytes: 0, skipped: [], failed: [] };
+
+  constructor(private readonly ctx: ExecContext) {}
+
+  async run(plan: Plan): Promise<ExecResult> {
+    this.commitRecords(plan.records);
+    await this.runByDepth(plan.mkdirs, (a) => this.mkdir(a), 'shallow-first');
+    await this.runParallel(plan.copies, (a) => this.copy(a));
+    await this.runParallel(plan.fileDeletes, (a) => this.delete(a));
+    await this.runByDepth(plan.dirDeletes, (a) => this.delete(a), 'deep-first');
+    await this.runParallel(plan.replacements, (a) => this.copy(a));
+    return this.result;
+  }
+
+  private stopped(): boolean {
+    if (this.result.aborted) return true;
+    if (this.ctx.signal?.aborted) {
+      this.result.aborted = new ArxError('cancelled', 'CANCELLED', 'sync was cancelled');
+      return true;
+    }
+    return false;
+  }
+
+  private async runParallel(actions: Action[], fn: (a: Action) => Promise<void>): Promise<void> {
+    const limit = pLimit(this.ctx.parallel);
+    await Promise.all(actions.map((a) => limit(() => this.guarded(a, fn))));
+  }
+
+  /** Folders at one depth run in parallel; depths run in order. */
+  private async runByDepth(actions: Action[], fn: (a: Action) => Promise<void>, order: 'shallow-first' | 'deep-first'): Promise<void> {
+    const byDepth = new Map<number, Action[]>();
+    for (const a of actions) {
+      const d = depth(a.path);
+      byDepth.set(d, [...(byDepth.get(d) ?? []), a]);
+    }
+    const depths = [...byDepth.keys()].sort((x, y) => (order === 'shallow-first' ? x - y : y - x));
+    for (const d of depths) await this.runParallel(byDepth.get(d)!, fn);
+  }
+
+  private async guarded(a: Action, fn: (a: Action) => Promise<void>): Promise<void> {
+    if (this.stopped()) return;
+    try {
+      await fn(a);
+    } catch (err) {
+      const error = err instanceof ArxError ? err : new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+      if (error.code === 'CHANGED_DURING_SYNC') {
+        this.result.skipped.push({ path: a.path, message: error.message });
+        this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });
+        return;
+      }
+      this.result.failed.push({ path: a.path, error });
+      this.ctx.onEvent?.({ type: 'failed', action: a, error });
+      if (error.category === 'network' || error.code === 'DISK_FULL') this.result.aborted ??= error;
+    }
+  }
+
+  private commitRecords(actions: Action[]): void {
+    const { store, remoteId, scanned } = this.ctx;
+    store.transaction(() => {
+      for (const a of actions) {
+        if (a.type === 'forget') {
+          store.deleteBase(remoteId, a.path);
+          continue;
+        }
+        const l = scanned.local.get(a.path)!;
+        const r = scanned.remote.get(a.path)!;
+        store.putBase(remoteId, a.path, {
+          kind: l.kind,
+          hash: l.kind === 'file' ? l.hash! : null,
+          local: statOf(l),
+          remote: statOf(r),
+        });
+      }
+    });
+  }
+
+  /** The destination must still be what the scan saw, or we would overwrite an unseen change. */
+  private async assertUnchanged(side: Side, path: string): Promise<RemoteEntry | undefined> {
+    const remote = this.ctx.sides[side];
+    const now = await remote.stat(path);
+    const seen = this.ctx.scanned[side].get(path);
+    const same =
+      now === undefined || seen === undefined
+        ? now === seen
+        : now.kind === seen.kind &&
+          (seen.kind === 'dir' || (now.size === seen.size && sameMtime(now.mtimeMs, seen.mtimeMs, remote.capabilities.mtimePrecisionMs)));
+    if (!same) throw new ChangedDuringSyncError(path);
+    return now;
+  }
+
+  private async mkdir(a: Action): Promise<void> {
+    const to = a.to!;
+    const dest = this.ctx.sides[to];
+    this.ctx.onEvent?.({ type: 'start', action: a, bytes: 0 });
+    const current = await this.assertUnchanged(to, a.path);
+    if (current?.kind === 'file') await this.removeFile(to, a.path);
+    await dest.mkdir(a.path);
+    this.commit(a.path, { kind: 'dir', hash: null, local: DIR_STAT, remote: DIR_STAT });
+    this.result.foldersCreated++;
+    this.ctx.onEvent?.({ type: 'done', action: a, bytes: 0 });
+  }
+
+  private async removeFile(side: Side, path: string): Promise<void> {
+    if (side === 'local' && this.ctx.backups) await this.ctx.backups.moveIn(path);
+    else await this.ctx.sides[side].remove(path);
+  }
+
+  private async delete(a: Action): Promise<void> {
+    const to = a.to!;
+    this.ctx.onEvent?.({ type: 'start', action: a, bytes: 0 });
+    const current = await this.assertUnchanged(to, a.path);
+    if (current?.kind === 'file') await this.removeFile(to, a.path);
+    else if (current?.kind === 'dir') await this.ctx.sides[to].remove(a.path);
+    this.ctx.store.deleteBase(this.ctx.remoteId, a.path);
+    if (a.kind === 'file') this.result.deleted++;
+    this.ctx.onEvent?.({ type: 'done', action: a, bytes: 0 });
+  }
+
+  private async copy(a: Action): Promise<void> {
+    const to = a.to!;
+    const from = otherSide(to);
+    const src = this.ctx.scanned[from].get(a.path) as FileEntry;
+    const source = this.ctx.sides[from];
+    const dest = this.ctx.sides[to];
+    this.ctx.onEvent?.({ type: 'start', action: a, bytes: src.size });
+
+    const current = await this.assertUnchanged(to, a.path);
+    if (current?.kind === 'dir') await dest.remove(a.path);
+    else if (current?.kind === 'file' && to === 'local' && this.ctx.backups) await this.ctx.backups.keepBeforeOverwrite(a.path);
+
+    let written: RemoteEntry;
+    let hash: string;
+    if (src.size <= SMALL_FILE_BYTES) {
+      const data = await source.readAll(a.path);
+      hash = createHash('sha256').update(data).digest('hex');
+      if (src.hash !== undefined && hash !== src.hash) throw new ChangedDuringSyncError(a.path);
+      written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs });
+      this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });
+    } else {
+      const h = createHash('sha256');
+      const counted = this.hashing(a, await source.read(a.path), h);
+      let digest = '';
+      written = await dest.write(a.path, counted, {
+        mtimeMs: src.mtimeMs,
+        verify: () => {
+          digest = h.digest('hex');
+          if (src.hash !== undefined && digest !== src.hash) throw new ChangedDuringSyncError(a.path);
+        },
+      });
+      hash = digest;
+    }
+    const srcStat = statOf(src);
+    const destStat = statOf(written);
+    this.commit(a.path, {
+      kind: 'file',
+      hash,
+      local: to === 'local' ? destStat : srcStat,
+      remote: to === 'remote' ? destStat : srcStat,
+    });
+    if (to === 'local' && written.ctimeMs !== undefined && written.ino !== undefined) {
+      this.ctx.store.putStat(a.path, { size: written.size, mtimeMs: written.mtimeMs, ctimeMs: written.ctimeMs, ino: written.ino, hash });
+    }
+    if (to === 'remote') this.result.uploaded++;
+    else this.result.downloaded++;
+    this.result.bytes += written.size;
+    this.ctx.onEvent?.({ type: 'done', action: a, bytes: written.size });
+  }
+
+  /** Pass data through, hashing it and reporting bytes as they flow. */
+  private hashing(a: Action, input: Readable, h: ReturnType<typeof createHash>): Readable {
+    const onEvent = this.ctx.onEvent;
+    const t = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        h.update(chunk);
+        onEvent?.({ type: 'progress', action: a, bytes: chunk.length });
+        cb(null, chunk);
+      },
+    });
+    input.on('error', (err) => t.destroy(err));
+    return input.pipe(t);
+  }
+
+  private commit(path: string, entry: BaseEntry): void {
+    this.ctx.store.putBase(this.ctx.remoteId, path, entry);
+  }
+}
