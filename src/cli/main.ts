@@ -10,7 +10,7 @@ import { EXIT } from './exit-codes.js';
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     return pkg.version;
   } catch {
     return 'unknown';

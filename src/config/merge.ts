@@ -20,7 +20,7 @@ function mergeInto(target: Record<string, unknown>, src: Record<string, unknown>
   for (const [key, value] of Object.entries(src)) {
     if (value === undefined) continue;
     const path = prefix === '' ? key : `${prefix}.${key}`;
-    if (isPlainObject(value) && Object.keys(value).length > 0) {
+    if (isPlainObject(value)) {
       const existing = target[key];
       const child = isPlainObject(existing) ? existing : {};
       target[key] = child;

@@ -15,6 +15,8 @@ export interface SafetyInput {
   maxDeletePercent: number;
   /** Describes each side in messages, e.g. "remote folder /srv/x". */
   describe: Record<Side, string>;
+  /** Files that stay in place however empty a side is (the project file): not counted for "emptied". */
+  anchors?: readonly string[];
 }
 
 export interface SafetyHalt {
@@ -28,10 +30,15 @@ export const MIN_DELETES_FOR_HALT = 5;
 
 export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
   let baseFiles = 0;
+  let anchored = 0;
   const present: Record<Side, number> = { local: 0, remote: 0 };
   for (const [path, b] of input.base) {
     if (b.kind !== 'file') continue;
     baseFiles++;
+    if (input.anchors?.includes(path)) {
+      anchored++;
+      continue;
+    }
     if (input.local.get(path)?.kind === 'file') present.local++;
     if (input.remote.get(path)?.kind === 'file') present.remote++;
   }
@@ -43,11 +50,12 @@ export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
     };
   }
   for (const side of ['remote', 'local'] as const) {
-    if (baseFiles > 0 && present[side] === 0) {
+    const counted = baseFiles - anchored;
+    if (counted > 0 && present[side] === 0) {
       return {
         code: 'SIDE_EMPTIED',
         side,
-        message: `${input.describe[side]} holds none of the ${baseFiles} files synced before; it looks emptied or replaced, so nothing was changed (--force propagates the deletions)`,
+        message: `${input.describe[side]} holds none of the ${counted} files synced before; it looks emptied or replaced, so nothing was changed (--force propagates the deletions)`,
       };
     }
   }

@@ -4,7 +4,7 @@
  * before the sync starts (configuration, lock) are thrown.
  */
 import pLimit from 'p-limit';
-import type { EffectiveConfig } from '../config/load.js';
+import { PROJECT_FILE, type EffectiveConfig } from '../config/load.js';
 import { knownRemoteHash, type BaseEntry, type Entry } from '../core/entry.js';
 import { buildPlan, countPlan, planActions } from '../core/plan.js';
 import { needsRemoteHash, reconcile, type Action, type PathState } from '../core/reconcile.js';
@@ -133,6 +133,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
       actions,
       maxDeletePercent: cfg.sync.max_delete_percent,
       describe: { local: `the project folder ${cfg.projectRoot}`, remote: `the remote (${remote.describe()})` },
+      anchors: [PROJECT_FILE],
     });
     if (halt) throw new SafetyHaltError(halt.message, `SAFETY_${halt.code}`);
   }

@@ -42,7 +42,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
       const now = Date.now();
       if (!force && now - lastLine < 1000) return;
       lastLine = now;
-      out.write(`arx: ${done}/${total} files, ${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${pct()}%)\n`);
+      out.write(`arx: ${done}/${total} changes, ${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${pct()}%)\n`);
     }
   };
 
@@ -63,7 +63,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
           if (total === 0) return;
           if (mode === 'bar') {
             bar = new cliProgress.SingleBar(
-              { stream: out, format: '{bar} {pct}% | {value}/{total} files | {bytes}/{totalBytes} | {file}', hideCursor: true, clearOnComplete: false },
+              { stream: out, format: '{bar} {pct}% | {value}/{total} changes | {bytes}/{totalBytes} | {file}', hideCursor: true, clearOnComplete: false },
               cliProgress.Presets.shades_classic,
             );
             bar.start(total, 0, { bytes: formatBytes(0), totalBytes: formatBytes(totalBytes), pct: 0, file: '' });

@@ -52,7 +52,7 @@ export async function scanLocal(
       limit(async () => {
         opts.onHash?.(path);
         try {
-          const hash = await hashLocalFile(`${root}/${path}`);
+          const hash = await hashLocalFile(`${root}/${path}`, e.size);
           hashedFiles++;
           hashedBytes += e.size;
           entries.set(path, { kind: 'file', size: e.size, mtimeMs: e.mtimeMs, hash });

@@ -101,7 +101,9 @@ export class Executor {
       await fn(a);
     } catch (err) {
       const error = err instanceof ArxError ? err : new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
-      if (error.code === 'CHANGED_DURING_SYNC') {
+      // Left for a later sync, not a failure: a side changed meanwhile, or a folder
+      // to delete still holds files that are not synced (ignored ones).
+      if (error.code === 'CHANGED_DURING_SYNC' || error.code === 'FOLDER_NOT_EMPTY') {
         this.result.skipped.push({ path: a.path, message: error.message });
         this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });
         return;

@@ -3,7 +3,7 @@
  * sync, so both ends share one implementation of atomic writes.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { lstat, mkdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -161,10 +161,11 @@ export class LocalFolderRemote implements Remote {
 /** Files up to this size are read whole; bigger ones are streamed. */
 export const SMALL_FILE_BYTES = 1024 * 1024;
 
-export async function hashLocalFile(abs: string): Promise<string> {
+/** sha256 of a local file; `size` (when known) picks whole-file or streamed reading. */
+export async function hashLocalFile(abs: string, size?: number): Promise<string> {
   try {
-    const st = await stat(abs);
-    if (st.size <= SMALL_FILE_BYTES) return createHash('sha256').update(await readFile(abs)).digest('hex');
+    // Small files: one synchronous read beats the thread-pool round trips by far.
+    if ((size ?? statSync(abs).size) <= SMALL_FILE_BYTES) return createHash('sha256').update(readFileSync(abs)).digest('hex');
     const h = createHash('sha256');
     for await (const chunk of createReadStream(abs, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
     return h.digest('hex');

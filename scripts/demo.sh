@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Quick start: copy the bundled example project to a scratch folder and sync it
+# with the embedded default remote (a local folder), then show the result.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+arx="$repo/bin/arx"
+work="${ARX_DEMO_DIR:-${TMPDIR:-/tmp}/arx-demo}"
+project="$work/office-tower"
+
+rm -rf "$project"
+mkdir -p "$work"
+cp -R "$repo/examples/office-tower" "$project"
+cd "$project"
+
+echo "== arx sync (project: $project)"
+"$arx" sync
+remote=$("$arx" config show --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).remote_folder))')
+echo
+echo "== the remote copy ($remote)"
+(cd "$remote" && find . -type f | sort)
+echo
+echo "== a second sync has nothing to do"
+"$arx" sync
+echo
+echo "== arx status --json"
+"$arx" status --json

@@ -1,0 +1,127 @@
+/** Run the built `bin/arx` as a user would, in throwaway folders. */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ARX = join(REPO, 'bin', 'arx');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: its own HOME, no ARX_* variables from the caller. */
+export function cleanEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ARX_')) env[k] = v;
+  return { ...env, HOME: home, XDG_DATA_HOME: join(home, '.local', 'share'), ...extra };
+}
+
+export function arx(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): RunResult {
+  const r = spawnSync(ARX, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', input: opts.input, timeout: 120_000 });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Start arx without waiting (for kill tests). */
+export function arxSpawn(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
+  return spawn(ARX, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function tempDir(prefix = 'arx-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function write(root: string, rel: string, content: string | Buffer): void {
+  const abs = join(root, rel);
+  mkdirSync(dirname(abs), { recursive: true });
+  writeFileSync(abs, content);
+}
+
+export function read(root: string, rel: string): string {
+  return readFileSync(join(root, rel), 'utf8');
+}
+
+export function remove(root: string, rel: string): void {
+  rmSync(join(root, rel), { recursive: true, force: true });
+}
+
+/** Every file (path -> sha256) and folder (path -> 'dir') under root, skipping .arx. */
+export function snapshot(root: string, skip: string[] = ['.arx']): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(join(root, rel))) {
+      const p = rel === '' ? name : `${rel}/${name}`;
+      if (rel === '' && skip.includes(name)) continue;
+      const st = statSync(join(root, p));
+      if (st.isDirectory()) {
+        out.set(p, 'dir');
+        walk(p);
+      } else out.set(p, createHash('sha256').update(readFileSync(join(root, p))).digest('hex'));
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Two project folders (a, b) syncing one project through one local remote folder. */
+export interface TwoSided {
+  home: string;
+  remoteRoot: string;
+  /** The project's folder inside the remote root. */
+  remote: string;
+  a: string;
+  b: string;
+  env: NodeJS.ProcessEnv;
+  sync(side: 'a' | 'b', ...args: string[]): RunResult;
+  run(side: 'a' | 'b', ...args: string[]): RunResult;
+  syncJson(side: 'a' | 'b', ...args: string[]): { code: number; status: any; stderr: string };
+}
+
+export function twoSided(projectId = 'p1', arxfileExtra: Record<string, unknown> = {}): TwoSided {
+  const top = tempDir();
+  const home = join(top, 'home');
+  const remoteRoot = join(top, 'remote');
+  const a = join(top, 'a');
+  const b = join(top, 'b');
+  for (const d of [home, a, b]) mkdirSync(d, { recursive: true });
+  const env = cleanEnv(home);
+  const arxfile = {
+    project_id: projectId,
+    name: 'Test project',
+    sync: { enabled: true, remote_path: `/projects/${projectId}` },
+    remote: { type: 'local', path: remoteRoot },
+    ...arxfileExtra,
+  };
+  for (const d of [a, b]) writeFileSync(join(d, 'arxfile.json'), JSON.stringify(arxfile, null, 2) + '\n');
+  const run = (side: 'a' | 'b', ...args: string[]) => arx(args, { cwd: side === 'a' ? a : b, env });
+  return {
+    home,
+    remoteRoot,
+    remote: join(remoteRoot, 'projects', projectId),
+    a,
+    b,
+    env,
+    run,
+    sync: (side, ...args) => run(side, 'sync', '--quiet', ...args),
+    syncJson(side, ...args) {
+      const r = run(side, 'sync', '--json', '--quiet', ...args);
+      let status: any;
+      try {
+        status = JSON.parse(r.stdout);
+      } catch {
+        throw new Error(`sync --json printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+      }
+      return { code: r.code, status, stderr: r.stderr };
+    },
+  };
+}
+
+export function which(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
