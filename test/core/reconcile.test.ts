@@ -393,6 +393,7 @@ describe('sameMtime', () => {
     [1000, 1000.9, 1, true],
     [1000, 1001, 1, false],
     [1000, 999, 1, false],
+    [1000.9, 1001.1, 1, false], // truncated to whole ms, not "less than 1 ms apart"
     // precision 0 behaves like 1 ms
     [1000.2, 1000.7, 0, true],
     [1000, 1001, 0, false],
