@@ -1,1 +1,178 @@
-console.log("bench placeholder")
+/**
+ * `npm run bench`: generate a project (N small JSON symbol files + a few large
+ * model files), then time arx's initial, no-op and 1%-changed syncs against
+ * the local remote, and rsync / unison on the same data in the same run where
+ * they are installed. Prints figures and ratios; asserts nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ARX = join(REPO, 'bin', 'arx');
+const SYSTEMS = ['mechanical', 'electrical', 'plumbing', 'fire_alarm', 'security', 'hvac', 'network', 'av'];
+
+const { values: opts } = parseArgs({
+  options: {
+    files: { type: 'string', default: '10000' },
+    models: { type: 'string', default: '3' },
+    'model-mb': { type: 'string', default: '64' },
+    only: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    dir: { type: 'string' },
+  },
+});
+const N = Number(opts.files);
+const MODELS = Number(opts.models);
+const MODEL_MB = Number(opts['model-mb']);
+if (!Number.isInteger(N) || N < 1 || !Number.isInteger(MODELS) || MODELS < 0 || !(MODEL_MB > 0)) {
+  console.error('bench: --files, --models and --model-mb take positive numbers');
+  process.exit(2);
+}
+
+interface Measure {
+  seconds: number;
+  peakMb: number | undefined;
+  ok: boolean;
+  note?: string;
+}
+
+const TIME_BIN = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** Run a command, measuring wall time and (where /usr/bin/time exists) peak RSS. */
+function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Measure {
+  const argv = TIME_BIN ? [TIME_BIN, '-f', '__PEAK_KB__=%M', cmd, ...args] : [cmd, ...args];
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { env, cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const m = /__PEAK_KB__=(\d+)/.exec(r.stderr ?? '');
+  const ok = r.status === 0;
+  return { seconds, peakMb: m ? Number(m[1]) / 1024 : undefined, ok, note: ok ? undefined : `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+}
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+function symbolJson(i: number, version: number): string {
+  const system = SYSTEMS[i % SYSTEMS.length]!;
+  return JSON.stringify(
+    {
+      id: `sym_${i}`,
+      name: `Symbol ${i}`,
+      system,
+      version: String(version),
+      tags: [system, `group_${i % 17}`],
+      svg: { content: `<g id="sym_${i}"><rect x="0" y="0" width="${10 + (i % 30)}" height="20"/></g>`, width: 40, height: 20 },
+      properties: { rating: i % 100, note: 'x'.repeat(i % 400) },
+    },
+    null,
+    2,
+  );
+}
+
+function symbolPath(i: number): string {
+  const system = SYSTEMS[i % SYSTEMS.length]!;
+  return `symbols/${system}/group_${String(Math.floor(i / 500)).padStart(3, '0')}/sym_${i}.json`;
+}
+
+function generate(project: string, remoteRoot: string): void {
+  mkdirSync(project, { recursive: true });
+  writeFileSync(
+    join(project, 'arxfile.json'),
+    JSON.stringify({ project_id: 'bench', name: 'Benchmark', sync: { remote_path: '/projects/bench', max_delete_percent: 100 }, remote: { type: 'local', path: remoteRoot } }, null, 2),
+  );
+  const dirs = new Set<string>();
+  for (let i = 0; i < N; i++) {
+    const p = join(project, symbolPath(i));
+    const d = dirname(p);
+    if (!dirs.has(d)) {
+      mkdirSync(d, { recursive: true });
+      dirs.add(d);
+    }
+    writeFileSync(p, symbolJson(i, 1));
+  }
+  mkdirSync(join(project, 'models'), { recursive: true });
+  const chunk = Buffer.alloc(1 << 20);
+  for (let m = 0; m < MODELS; m++) {
+    const fd = openSync(join(project, 'models', `model_${m}.ifc`), 'w');
+    for (let k = 0; k < MODEL_MB; k++) writeSync(fd, randomFillSync(chunk));
+    closeSync(fd);
+  }
+}
+
+/** Change 1% of the symbol files (content and mtime). */
+function change(project: string, round: number): number {
+  const step = 100;
+  let n = 0;
+  for (let i = round; i < N; i += step) {
+    writeFileSync(join(project, symbolPath(i)), symbolJson(i, round + 2));
+    n++;
+  }
+  return n;
+}
+
+function fmt(m: Measure | undefined): string {
+  if (!m) return '-';
+  if (!m.ok) return 'FAILED';
+  return `${m.seconds.toFixed(2)} s`;
+}
+
+function ratio(a: Measure | undefined, b: Measure | undefined): string {
+  if (!a?.ok || !b?.ok) return '-';
+  return `${(a.seconds / b.seconds).toFixed(2)}x`;
+}
+
+function main(): void {
+  const top = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'arx-bench-'));
+  const project = join(top, 'project');
+  const home = join(top, 'home');
+  mkdirSync(home, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, UNISON: join(home, '.unison') };
+  for (const k of Object.keys(env)) if (k.startsWith('ARX_')) delete env[k];
+
+  console.log(`arx benchmark: ${N} symbol files + ${MODELS} x ${MODEL_MB} MiB models, in ${top}`);
+  const t0 = Date.now();
+  generate(project, join(top, 'arx-remote'));
+  console.log(`generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const tools: { name: string; run: () => Measure }[] = [{ name: 'arx', run: () => measure(ARX, ['sync', '--quiet'], env, project) }];
+  if (opts.only !== 'arx' && have('rsync')) {
+    const dst = join(top, 'rsync-dst');
+    mkdirSync(dst, { recursive: true });
+    tools.push({ name: 'rsync', run: () => measure('rsync', ['-a', '--delete', '--exclude=/.arx', `${project}/`, `${dst}/`], env, top) });
+  }
+  if (opts.only !== 'arx' && have('unison')) {
+    const dst = join(top, 'unison-dst');
+    mkdirSync(dst, { recursive: true });
+    tools.push({ name: 'unison', run: () => measure('unison', [project, dst, '-batch', '-auto', '-times', '-silent', '-ignore', 'Path .arx', '-confirmbigdel=false'], env, top) });
+  }
+
+  const phases = ['initial', 'no-op', '1% changed'] as const;
+  const results = new Map<string, Map<string, Measure>>();
+  for (const phase of phases) {
+    if (phase === '1% changed') console.log(`changed ${change(project, 1)} files`);
+    for (const tool of tools) {
+      const m = tool.run();
+      if (!results.has(tool.name)) results.set(tool.name, new Map());
+      results.get(tool.name)!.set(phase, m);
+      console.log(`  ${phase.padEnd(11)} ${tool.name.padEnd(7)} ${fmt(m).padStart(9)}  peak ${m.peakMb === undefined ? '?' : `${m.peakMb.toFixed(0)} MB`}${m.note ? `  (${m.note})` : ''}`);
+    }
+  }
+
+  console.log('\nsummary (wall time; ratio = arx / other)');
+  const header = ['phase', ...tools.map((t) => t.name), ...tools.slice(1).map((t) => `arx/${t.name}`)];
+  const rows = phases.map((p) => [p, ...tools.map((t) => fmt(results.get(t.name)!.get(p))), ...tools.slice(1).map((t) => ratio(results.get('arx')!.get(p), results.get(t.name)!.get(p)))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [header, ...rows]) console.log('  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  const arxPeak = Math.max(...phases.map((p) => results.get('arx')!.get(p)?.peakMb ?? 0));
+  console.log(`\narx peak memory: ${arxPeak ? `${arxPeak.toFixed(0)} MB` : 'unknown (/usr/bin/time not installed)'}`);
+
+  if (!opts.keep && !opts.dir) rmSync(top, { recursive: true, force: true });
+}
+
+main();

@@ -114,6 +114,7 @@ export function fsErrorToArx(err: unknown, what: string): ArxError {
     case 'EROFS':
       return new PermissionDeniedError(`read-only file system: ${what}`, 'READ_ONLY');
     case 'ENOENT':
+    case 'ENOTDIR':
       return new ArxError('remote', 'NOT_FOUND', `not found: ${what}`);
     default: {
       const msg = err instanceof Error ? err.message : String(err);

@@ -2,13 +2,14 @@
  * Safety halts, checked on the plan before anything is changed. Each halt
  * names what it saw and how to proceed; `--force` skips them.
  */
-import type { BaseEntry, Entry, Side } from './entry.js';
+import type { BaseEntry, EntryKind, Side } from './entry.js';
 import type { Action } from './reconcile.js';
 
 export interface SafetyInput {
   base: ReadonlyMap<string, BaseEntry>;
-  local: ReadonlyMap<string, Entry>;
-  remote: ReadonlyMap<string, Entry>;
+  /** Everything listed on each side (before paths of unknown state are set aside). */
+  local: ReadonlyMap<string, { kind: EntryKind }>;
+  remote: ReadonlyMap<string, { kind: EntryKind }>;
   /** Does the remote folder exist at all? */
   remoteRootExists: boolean;
   actions: readonly Action[];
@@ -17,6 +18,8 @@ export interface SafetyInput {
   describe: Record<Side, string>;
   /** Files that stay in place however empty a side is (the project file): not counted for "emptied". */
   anchors?: readonly string[];
+  /** Files present on a side but left out of its entries (too large, unreadable): the side is not empty. */
+  unlisted?: Record<Side, number>;
 }
 
 export interface SafetyHalt {
@@ -31,17 +34,17 @@ export const MIN_DELETES_FOR_HALT = 5;
 export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
   let baseFiles = 0;
   let anchored = 0;
-  const present: Record<Side, number> = { local: 0, remote: 0 };
   for (const [path, b] of input.base) {
     if (b.kind !== 'file') continue;
     baseFiles++;
-    if (input.anchors?.includes(path)) {
-      anchored++;
-      continue;
-    }
-    if (input.local.get(path)?.kind === 'file') present.local++;
-    if (input.remote.get(path)?.kind === 'file') present.remote++;
+    if (input.anchors?.includes(path)) anchored++;
   }
+  /** Files a side holds now, anchors aside. */
+  const holds = (entries: ReadonlyMap<string, { kind: EntryKind }>): number => {
+    let n = 0;
+    for (const [path, e] of entries) if (e.kind === 'file' && !input.anchors?.includes(path)) n++;
+    return n;
+  };
   if (baseFiles > 0 && !input.remoteRootExists) {
     return {
       code: 'REMOTE_MISSING',
@@ -49,13 +52,14 @@ export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
       message: `${input.describe.remote} does not exist, but ${baseFiles} files were synced with it before; check that it is mounted and that remote settings are right (--force would delete those files locally)`,
     };
   }
+  // Emptied: no files left at all (folders and the project file aside), although files were synced.
   for (const side of ['remote', 'local'] as const) {
     const counted = baseFiles - anchored;
-    if (counted > 0 && present[side] === 0) {
+    if (counted > 0 && holds(input[side]) + (input.unlisted?.[side] ?? 0) === 0) {
       return {
         code: 'SIDE_EMPTIED',
         side,
-        message: `${input.describe[side]} holds none of the ${counted} files synced before; it looks emptied or replaced, so nothing was changed (--force propagates the deletions)`,
+        message: `${input.describe[side]} is empty, but ${counted} files were synced with it before; nothing was changed (--force propagates the deletions)`,
       };
     }
   }

@@ -128,12 +128,16 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     const halt = checkSafety({
       base,
       local: localScan.entries,
-      remote: remoteEntries,
+      remote: remoteList.entries,
       remoteRootExists: remoteExists,
       actions,
       maxDeletePercent: cfg.sync.max_delete_percent,
       describe: { local: `the project folder ${cfg.projectRoot}`, remote: `the remote (${remote.describe()})` },
       anchors: [PROJECT_FILE],
+      unlisted: {
+        local: localScan.tooLarge.length + localScan.unreadable.length,
+        remote: remoteList.tooLarge.length + remoteList.unreadable.length,
+      },
     });
     if (halt) throw new SafetyHaltError(halt.message, `SAFETY_${halt.code}`);
   }
@@ -257,7 +261,10 @@ async function pathStates(
   for (const [p, e] of remote.entries) {
     const s = get(p);
     if (!s) continue;
-    s.remote = e.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: e.size, mtimeMs: e.mtimeMs, hash: knownRemoteHash(s.base, { kind: 'file', size: e.size, mtimeMs: e.mtimeMs }, precision) };
+    // The listing's entry becomes the remote entry in place (hash added where the base vouches for it).
+    const entry = e as Entry;
+    if (entry.kind === 'file') entry.hash = knownRemoteHash(s.base, entry, precision);
+    s.remote = entry;
   }
 
   const cheap = session.remote.capabilities.cheapHash;
@@ -267,7 +274,7 @@ async function pathStates(
     const r = s.remote;
     if (r?.kind !== 'file' || r.hash !== undefined) continue;
     // Cheap hashes also tell a touched-but-identical remote file from a changed one.
-    const wanted = needsRemoteHash(s) || (cheap && s.base !== undefined && s.local?.kind === 'file');
+    const wanted = needsRemoteHash(s) || (cheap && s.base !== undefined);
     if (!wanted) continue;
     jobs.push(
       limit(async () => {

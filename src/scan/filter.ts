@@ -49,10 +49,21 @@ export function buildFilter(settings: FilterSettings): PathFilter {
   const excluded = compile([...ALWAYS_EXCLUDED, ...settings.arxignore, ...settings.exclude], 'sync.exclude_patterns');
   const included = settings.include.length > 0 ? compile(settings.include, 'sync.include_patterns') : undefined;
 
+  // Both sides ask about (mostly) the same paths: remember each answer.
+  const dirCache = new Map<string, boolean>();
+  const fileCache = new Map<string, boolean>();
   const filter: PathFilter = {
     maxFileSize: settings.maxFileSize,
-    excludeDir: (path) => excluded.ignores(`${path}/`),
-    excludeFile: (path) => excluded.ignores(path) || (included !== undefined && !included.ignores(path)),
+    excludeDir(path) {
+      let v = dirCache.get(path);
+      if (v === undefined) dirCache.set(path, (v = excluded.ignores(`${path}/`)));
+      return v;
+    },
+    excludeFile(path) {
+      let v = fileCache.get(path);
+      if (v === undefined) fileCache.set(path, (v = excluded.ignores(path) || (included !== undefined && !included.ignores(path))));
+      return v;
+    },
     pruneFolders(entries) {
       if (included === undefined) return;
       const keep = new Set<string>();

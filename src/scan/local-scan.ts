@@ -9,7 +9,7 @@ import { hashLocalFile } from '../remote/local/local-remote.js';
 import type { ListFilter } from '../remote/types.js';
 import type { StatCacheEntry } from '../state/store.js';
 import { STATE_DIR } from './filter.js';
-import { walkTree, type WalkResult } from './walk.js';
+import { walkTree, type WalkedEntry, type WalkResult } from './walk.js';
 
 export interface LocalScan extends Omit<WalkResult, 'entries'> {
   entries: Map<string, Entry>;
@@ -21,8 +21,14 @@ export interface LocalScan extends Omit<WalkResult, 'entries'> {
   hashedBytes: number;
 }
 
-/** A file modified this recently may change again within the mtime granularity: not cached. */
-const RACY_MS = 2000;
+/**
+ * A file modified this recently may change again within the filesystem's
+ * timestamp granularity without its stat changing: such a hash is not cached.
+ * Whole-second mtimes suggest a coarse filesystem (FAT, some network mounts).
+ */
+function racyWindowMs(mtimeMs: number): number {
+  return mtimeMs % 1000 === 0 ? 2000 : 100;
+}
 
 export async function scanLocal(
   root: string,
@@ -31,21 +37,20 @@ export async function scanLocal(
   opts: { now: number; onHash?: (path: string) => void },
 ): Promise<LocalScan> {
   const walked = await walkTree(root, { filter, skipTopLevel: new Set([STATE_DIR]) });
-  const entries = new Map<string, Entry>();
+  // Walked entries become scan entries in place (hash added): no copies of large maps.
+  const entries = walked.entries as Map<string, WalkedEntry & Entry>;
   const statUpdates = new Map<string, StatCacheEntry>();
   const limit = pLimit(8);
   const jobs: Promise<void>[] = [];
   let hashedFiles = 0;
   let hashedBytes = 0;
 
-  for (const [path, e] of walked.entries) {
-    if (e.kind === 'dir') {
-      entries.set(path, { kind: 'dir' });
-      continue;
-    }
+  const gone: string[] = [];
+  for (const [path, e] of entries) {
+    if (e.kind === 'dir') continue;
     const cached = statCache.get(path);
     if (cached && cached.size === e.size && cached.mtimeMs === e.mtimeMs && cached.ctimeMs === e.ctimeMs && cached.ino === e.ino) {
-      entries.set(path, { kind: 'file', size: e.size, mtimeMs: e.mtimeMs, hash: cached.hash });
+      e.hash = cached.hash;
       continue;
     }
     jobs.push(
@@ -55,17 +60,18 @@ export async function scanLocal(
           const hash = await hashLocalFile(`${root}/${path}`, e.size);
           hashedFiles++;
           hashedBytes += e.size;
-          entries.set(path, { kind: 'file', size: e.size, mtimeMs: e.mtimeMs, hash });
-          if (opts.now - e.mtimeMs > RACY_MS) statUpdates.set(path, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hash });
+          e.hash = hash;
+          if (opts.now - e.mtimeMs > racyWindowMs(e.mtimeMs)) statUpdates.set(path, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hash });
         } catch (err) {
           // Vanished since the walk: it is simply gone. Unreadable: unknown, never "deleted".
-          if (err instanceof ArxError && err.code === 'NOT_FOUND') return;
-          walked.unreadable.push(path);
+          gone.push(path);
+          if (!(err instanceof ArxError && err.code === 'NOT_FOUND')) walked.unreadable.push(path);
         }
       }),
     );
   }
   await Promise.all(jobs);
-  const statRemovals = [...statCache.keys()].filter((p) => !walked.entries.has(p));
+  for (const p of gone) entries.delete(p);
+  const statRemovals = [...statCache.keys()].filter((p) => !entries.has(p));
   return { ...walked, entries, statUpdates, statRemovals, hashedFiles, hashedBytes };
 }

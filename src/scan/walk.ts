@@ -6,16 +6,21 @@ import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { isTempName, type ListFilter, type ListResult } from '../remote/types.js';
 
+/** Serves as a scan entry and a remote entry alike, so no copies are made. */
 export interface WalkedFile {
   kind: 'file';
   size: number;
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  /** Filled in by the scan (stat cache or hashing). */
+  hash?: string;
 }
 
 export interface WalkedDir {
   kind: 'dir';
+  size: 0;
+  mtimeMs: 0;
 }
 
 export type WalkedEntry = WalkedFile | WalkedDir;
@@ -65,7 +70,7 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Wa
         result.temporaries.push(path);
       } else if (d.isDirectory()) {
         if (filter?.excludeDir(path)) continue;
-        result.entries.set(path, { kind: 'dir' });
+        result.entries.set(path, { kind: 'dir', size: 0, mtimeMs: 0 });
         queue.push(path);
       } else if (d.isFile()) {
         if (filter?.excludeFile(path)) continue;

@@ -36,15 +36,7 @@ export interface SyncRow {
   status_json: string;
 }
 
-interface BaseRow {
-  path: string;
-  kind: 'file' | 'dir';
-  hash: string | null;
-  local_size: number;
-  local_mtime: number;
-  remote_size: number;
-  remote_mtime: number;
-}
+type BaseRow = [path: string, kind: 'file' | 'dir', hash: string | null, localSize: number, localMtime: number, remoteSize: number, remoteMtime: number];
 
 export const STATE_DB = 'state.db';
 
@@ -113,17 +105,14 @@ export class StateStore {
   }
 
   loadBase(remoteId: string): Map<string, BaseEntry> {
+    // Raw rows (arrays) load much faster than row objects for large projects.
     const rows = this.db
       .prepare('SELECT path, kind, hash, local_size, local_mtime, remote_size, remote_mtime FROM base WHERE remote_id = ?')
+      .raw(true)
       .all(remoteId) as BaseRow[];
     const base = new Map<string, BaseEntry>();
     for (const r of rows) {
-      base.set(r.path, {
-        kind: r.kind,
-        hash: r.hash,
-        local: { size: r.local_size, mtimeMs: r.local_mtime },
-        remote: { size: r.remote_size, mtimeMs: r.remote_mtime },
-      });
+      base.set(r[0], { kind: r[1], hash: r[2], local: { size: r[3], mtimeMs: r[4] }, remote: { size: r[5], mtimeMs: r[6] } });
     }
     return base;
   }
@@ -137,16 +126,9 @@ export class StateStore {
   }
 
   loadStatCache(): Map<string, StatCacheEntry> {
-    const rows = this.db.prepare('SELECT path, size, mtime, ctime, ino, hash FROM stat_cache').all() as {
-      path: string;
-      size: number;
-      mtime: number;
-      ctime: number;
-      ino: number;
-      hash: string;
-    }[];
+    const rows = this.db.prepare('SELECT path, size, mtime, ctime, ino, hash FROM stat_cache').raw(true).all() as [string, number, number, number, number, string][];
     const cache = new Map<string, StatCacheEntry>();
-    for (const r of rows) cache.set(r.path, { size: r.size, mtimeMs: r.mtime, ctimeMs: r.ctime, ino: r.ino, hash: r.hash });
+    for (const r of rows) cache.set(r[0], { size: r[1], mtimeMs: r[2], ctimeMs: r[3], ino: r[4], hash: r[5] });
     return cache;
   }
 

@@ -97,11 +97,21 @@ const cases: Case[] = [
     want: { code: 'SIDE_EMPTIED', side: 'remote' },
   },
   {
-    name: 'remote holds only new unrelated files and folders: still SIDE_EMPTIED remote',
+    name: 'remote holds only new unrelated files: not emptied (3 deletes stay under the mass-deletion floor)',
     input: input({
       base: baseFiles(names(3)),
       local: files(names(3)),
       remote: new Map<string, Entry>([['other.txt', file()], ['newdir', dir()]]),
+      actions: deletes(names(3), 'local'),
+    }),
+    want: undefined,
+  },
+  {
+    name: 'remote holds only new folders: SIDE_EMPTIED remote',
+    input: input({
+      base: baseFiles(names(3)),
+      local: files(names(3)),
+      remote: new Map<string, Entry>([['newdir', dir()]]),
       actions: deletes(names(3), 'local'),
     }),
     want: { code: 'SIDE_EMPTIED', side: 'remote' },

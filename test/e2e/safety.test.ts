@@ -1,5 +1,5 @@
 /** Safety halts and the project lock, through the CLI. */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ describe('safety halts (exit 7, nothing changed, --force overrides)', () => {
   it('halts when the remote folder was emptied', () => {
     const t = synced();
     rmSync(t.remote, { recursive: true });
-    write(t.remote, 'unrelated.txt', 'x');
+    mkdirSync(join(t.remote, 'symbols'), { recursive: true });
     const before = snapshot(t.a);
     const r = t.syncJson('a');
     expect(r.code).toBe(7);
@@ -43,6 +43,15 @@ describe('safety halts (exit 7, nothing changed, --force overrides)', () => {
     expect(f.code).toBe(0);
     expect(existsSync(join(t.a, 'symbols/s1.json'))).toBe(false);
     expect(existsSync(join(t.a, `.arx/backups/${f.status.sync_id}/symbols/s1.json`))).toBe(true);
+  });
+
+  it('a side replaced by other files trips the deletion limit instead', () => {
+    const t = synced();
+    rmSync(t.remote, { recursive: true });
+    write(t.remote, 'unrelated.txt', 'x');
+    const r = t.syncJson('a');
+    expect(r.code).toBe(7);
+    expect(r.status.errors[0].code).toBe('SAFETY_TOO_MANY_DELETES');
   });
 
   it('halts when the local side lost every synced file', () => {

@@ -125,6 +125,7 @@ describe('two-way sync through a local remote', () => {
     const t = twoSided();
     write(t.a, 'reports/2025/q1/r.md', 'r');
     write(t.a, 'reports/2025/q2/s.md', 's');
+    write(t.a, 'rules/keep.json', '{}'); // so the side is not emptied (a safety halt)
     roundTrip(t);
     remove(t.a, 'reports/2025');
     roundTrip(t);
@@ -148,6 +149,7 @@ describe('two-way sync through a local remote', () => {
   it('a modification beats a deletion on the other side', () => {
     const t = twoSided();
     write(t.a, 'symbols/x.json', 'v1');
+    write(t.a, 'rules/keep.json', '{}');
     roundTrip(t);
     remove(t.a, 'symbols/x.json');
     expect(t.sync('a').code).toBe(0);
@@ -163,6 +165,7 @@ describe('two-way sync through a local remote', () => {
     const t = twoSided();
     write(t.a, 'models/site/a.ifc', 'A');
     write(t.a, 'models/site/b.ifc', 'B');
+    write(t.a, 'rules/keep.json', '{}');
     roundTrip(t);
     remove(t.a, 'models/site');
     expect(t.sync('a').code).toBe(0);

@@ -53,12 +53,7 @@ export class LocalFolderRemote implements Remote {
 
   async list(filter?: ListFilter, under?: string): Promise<ListResult> {
     if (under !== undefined) assertSafeRelativePath(under);
-    const walked = await walkTree(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under });
-    const entries = new Map<string, RemoteEntry>();
-    for (const [path, e] of walked.entries) {
-      entries.set(path, e.kind === 'file' ? { kind: 'file', size: e.size, mtimeMs: e.mtimeMs } : { kind: 'dir', size: 0, mtimeMs: 0 });
-    }
-    return { ...walked, entries };
+    return walkTree(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under });
   }
 
   async stat(path: string): Promise<RemoteEntry | undefined> {
@@ -135,7 +130,7 @@ export class LocalFolderRemote implements Remote {
       else await unlink(abs);
     } catch (err) {
       const code = errnoCode(err);
-      if (code === 'ENOENT') return;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
       if (code === 'ENOTEMPTY' || code === 'EEXIST') {
         throw new ArxError('remote', 'FOLDER_NOT_EMPTY', `${abs} was not removed: it holds files that are not synced (ignored or excluded)`);
       }
