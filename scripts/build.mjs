@@ -13,5 +13,8 @@ const common = {
   logLevel: 'warning',
 };
 
+import { rmSync } from 'node:fs';
+rmSync('dist', { recursive: true, force: true });
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/arx.mjs' });
+await build({ ...common, entryPoints: ['src/scan/walk-worker.ts'], outfile: 'dist/walk-worker.mjs' });
 await build({ ...common, entryPoints: ['bench/run.ts'], outfile: 'dist/bench.mjs' });

@@ -25,6 +25,14 @@ export type Entry = FileEntry | DirEntry;
 export interface SideStat {
   size: number;
   mtimeMs: number;
+  /** Local disk only: change time and inode. With size and mtime they prove a file unchanged without reading it. */
+  ctimeMs?: number;
+  ino?: number;
+}
+
+/** Does a local file's current stat match what the base saw (so its content is the base's)? */
+export function statMatches(seen: SideStat, now: { size: number; mtimeMs: number; ctimeMs?: number; ino?: number }): boolean {
+  return seen.size === now.size && seen.mtimeMs === now.mtimeMs && seen.ctimeMs === now.ctimeMs && seen.ino === now.ino;
 }
 
 /** The last synced state of a path: equal content on both sides at that time. */
@@ -55,15 +63,21 @@ export function isDescendant(path: string, ancestor: string): boolean {
   return path.length > ancestor.length && path.charCodeAt(ancestor.length) === 47 && path.startsWith(ancestor);
 }
 
-/** Sort key that keeps every folder's descendants right after it. */
-export function treeOrderKey(path: string): string {
-  return path.replaceAll('/', '\u0000');
-}
-
+/**
+ * Order that keeps every folder's descendants right after it: code-unit
+ * order with '/' sorting before every other character. Allocates nothing.
+ */
 export function compareTreeOrder(a: string, b: string): number {
-  const ka = treeOrderKey(a);
-  const kb = treeOrderKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let ca = a.charCodeAt(i);
+    let cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    if (ca === 47) ca = -1;
+    if (cb === 47) cb = -1;
+    return ca - cb;
+  }
+  return a.length - b.length;
 }
 
 /** Mtimes equal at the given precision (ms). */

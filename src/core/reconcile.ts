@@ -48,9 +48,12 @@ export interface PathState {
 /** Base stats no longer match the sides although content is equal: refresh them. */
 function statsStale(base: BaseEntry, local: Entry | undefined, remote: Entry | undefined): boolean {
   if (base.kind !== 'file' || local?.kind !== 'file' || remote?.kind !== 'file') return false;
+  const l = local as FileEntry & { ctimeMs?: number; ino?: number };
   return (
     local.size !== base.local.size ||
     local.mtimeMs !== base.local.mtimeMs ||
+    (l.ctimeMs !== undefined && l.ctimeMs !== base.local.ctimeMs) ||
+    (l.ino !== undefined && l.ino !== base.local.ino) ||
     remote.size !== base.remote.size ||
     remote.mtimeMs !== base.remote.mtimeMs
   );

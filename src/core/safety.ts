@@ -5,21 +5,23 @@
 import type { BaseEntry, EntryKind, Side } from './entry.js';
 import type { Action } from './reconcile.js';
 
-export interface SafetyInput {
-  base: ReadonlyMap<string, BaseEntry>;
-  /** Everything listed on each side (before paths of unknown state are set aside). */
-  local: ReadonlyMap<string, { kind: EntryKind }>;
-  remote: ReadonlyMap<string, { kind: EntryKind }>;
+/** How many files the base and each side hold; the engine counts them while scanning. */
+export interface SafetyCounts {
+  /** Files in the base. */
+  baseFiles: number;
+  /** Of those, files that stay in place however empty a side is (the project file). */
+  anchoredBaseFiles: number;
+  /** Files each side holds now, anchors aside, including files left out of the sync (too large, unreadable). */
+  holds: Record<Side, number>;
+}
+
+export interface SafetyInput extends SafetyCounts {
   /** Does the remote folder exist at all? */
   remoteRootExists: boolean;
   actions: readonly Action[];
   maxDeletePercent: number;
   /** Describes each side in messages, e.g. "remote folder /srv/x". */
   describe: Record<Side, string>;
-  /** Files that stay in place however empty a side is (the project file): not counted for "emptied". */
-  anchors?: readonly string[];
-  /** Files present on a side but left out of its entries (too large, unreadable): the side is not empty. */
-  unlisted?: Record<Side, number>;
 }
 
 export interface SafetyHalt {
@@ -31,20 +33,27 @@ export interface SafetyHalt {
 /** Deletions a plan makes on each side are never fewer than this before the percentage rule applies. */
 export const MIN_DELETES_FOR_HALT = 5;
 
-export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
-  let baseFiles = 0;
-  let anchored = 0;
-  for (const [path, b] of input.base) {
+/** Count files from whole maps (for callers that hold them). */
+export function countFiles(
+  base: Iterable<[string, BaseEntry]>,
+  sides: Record<Side, Iterable<[string, { kind: EntryKind }]>>,
+  anchors: readonly string[] = [],
+  unlisted: Record<Side, number> = { local: 0, remote: 0 },
+): SafetyCounts {
+  const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { ...unlisted } };
+  for (const [path, b] of base) {
     if (b.kind !== 'file') continue;
-    baseFiles++;
-    if (input.anchors?.includes(path)) anchored++;
+    counts.baseFiles++;
+    if (anchors.includes(path)) counts.anchoredBaseFiles++;
   }
-  /** Files a side holds now, anchors aside. */
-  const holds = (entries: ReadonlyMap<string, { kind: EntryKind }>): number => {
-    let n = 0;
-    for (const [path, e] of entries) if (e.kind === 'file' && !input.anchors?.includes(path)) n++;
-    return n;
-  };
+  for (const side of ['local', 'remote'] as const) {
+    for (const [path, e] of sides[side]) if (e.kind === 'file' && !anchors.includes(path)) counts.holds[side]++;
+  }
+  return counts;
+}
+
+export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
+  const { baseFiles } = input;
   if (baseFiles > 0 && !input.remoteRootExists) {
     return {
       code: 'REMOTE_MISSING',
@@ -53,9 +62,9 @@ export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
     };
   }
   // Emptied: no files left at all (folders and the project file aside), although files were synced.
+  const counted = baseFiles - input.anchoredBaseFiles;
   for (const side of ['remote', 'local'] as const) {
-    const counted = baseFiles - anchored;
-    if (counted > 0 && holds(input[side]) + (input.unlisted?.[side] ?? 0) === 0) {
+    if (counted > 0 && input.holds[side] === 0) {
       return {
         code: 'SIDE_EMPTIED',
         side,
@@ -64,7 +73,8 @@ export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
     }
   }
   for (const side of ['remote', 'local'] as const) {
-    const deletes = input.actions.filter((a) => a.type === 'delete' && a.to === side && a.kind === 'file').length;
+    let deletes = 0;
+    for (const a of input.actions) if (a.type === 'delete' && a.to === side && a.kind === 'file') deletes++;
     const limit = (baseFiles * input.maxDeletePercent) / 100;
     if (deletes > MIN_DELETES_FOR_HALT && deletes > limit) {
       const pct = baseFiles === 0 ? 100 : Math.round((deletes / baseFiles) * 100);

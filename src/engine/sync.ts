@@ -3,19 +3,16 @@
  * execute, record conflicts and history. Returns the status; only errors
  * before the sync starts (configuration, lock) are thrown.
  */
-import pLimit from 'p-limit';
-import { PROJECT_FILE, type EffectiveConfig } from '../config/load.js';
-import { knownRemoteHash, type BaseEntry, type Entry } from '../core/entry.js';
+import type { EffectiveConfig } from '../config/load.js';
 import { buildPlan, countPlan, planActions } from '../core/plan.js';
-import { needsRemoteHash, reconcile, type Action, type PathState } from '../core/reconcile.js';
+import { reconcile, type Action, type PathState } from '../core/reconcile.js';
 import { checkSafety } from '../core/safety.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
 import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
-import type { ListResult } from '../remote/types.js';
 import { buildFilter, readArxignore } from '../scan/filter.js';
-import { scanLocal, type LocalScan } from '../scan/local-scan.js';
 import { BackupStore } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
+import { gather, type Gathered } from './gather.js';
 import { cleanTemporaries } from './temporaries.js';
 import { openSession, type Session } from './session.js';
 
@@ -85,7 +82,6 @@ async function markInterrupted(session: Session): Promise<void> {
   }
 }
 
-const EMPTY_LIST: ListResult = { entries: new Map(), unreadable: [], special: [], temporaries: [], tooLarge: [] };
 
 async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions, clock: () => Date): Promise<void> {
   const { cfg, store, remote, remoteId } = session;
@@ -98,46 +94,30 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   });
 
   emit({ type: 'phase', phase: 'scan', message: `scanning ${cfg.projectRoot} and ${remote.describe()}` });
-  const base = store.loadBase(remoteId);
-  const remoteScan = (async () => ((await remote.rootExists()) ? { exists: true, list: await remote.list(filter) } : { exists: false, list: EMPTY_LIST }))();
-  const [localScan, { exists: remoteExists, list: remoteList }] = await Promise.all([
-    scanLocal(cfg.projectRoot, filter, store.loadStatCache(), { now: clock().getTime() }),
-    remoteScan,
-  ]);
+  const g = await gather(session, filter, { now: clock().getTime(), parallel: cfg.sync.parallel });
   throwIfCancelled(opts.signal);
-  filter.pruneFolders(localScan.entries);
-  filter.pruneFolders(remoteList.entries);
+  const { states } = g;
   store.transaction(() => {
-    for (const [p, e] of localScan.statUpdates) store.putStat(p, e);
-    for (const p of localScan.statRemovals) store.deleteStat(p);
+    for (const [p, e] of g.local.statUpdates) store.putStat(p, e);
+    for (const p of g.local.statRemovals) store.deleteStat(p);
   });
-  if (!opts.dryRun) await cleanTemporaries(session, localScan.temporaries, remoteList.temporaries, clock().getTime());
-  reportSkipped(status, localScan, remoteList);
+  if (!opts.dryRun) await cleanTemporaries(session, g.local.temporaries, g.remote.temporaries, clock().getTime());
+  reportSkipped(status, g.local, g.remote);
 
   emit({ type: 'phase', phase: 'plan', message: 'comparing both sides with the last sync' });
-  const states = await pathStates(session, base, localScan, remoteList, cfg.sync.parallel);
   const { actions } = reconcile(states.values());
   const plan = buildPlan(actions);
-  const remoteEntries = new Map<string, Entry>();
-  for (const [p, s] of states) if (s.remote) remoteEntries.set(p, s.remote);
 
   status.conflicts = plan.conflicts.map((a) => ({ path: a.path, kind: a.conflict!, reason: a.reason }));
   status.conflicts_pending = plan.conflicts.length;
 
   if (!opts.force) {
     const halt = checkSafety({
-      base,
-      local: localScan.entries,
-      remote: remoteList.entries,
-      remoteRootExists: remoteExists,
+      ...g.counts,
+      remoteRootExists: g.remoteExists,
       actions,
       maxDeletePercent: cfg.sync.max_delete_percent,
       describe: { local: `the project folder ${cfg.projectRoot}`, remote: `the remote (${remote.describe()})` },
-      anchors: [PROJECT_FILE],
-      unlisted: {
-        local: localScan.tooLarge.length + localScan.unreadable.length,
-        remote: remoteList.tooLarge.length + remoteList.unreadable.length,
-      },
     });
     if (halt) throw new SafetyHaltError(halt.message, `SAFETY_${halt.code}`);
   }
@@ -151,14 +131,14 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     return;
   }
 
-  if (!remoteExists) await remote.createRoot();
+  if (!g.remoteExists) await remote.createRoot();
   const transfers = [...plan.copies, ...plan.replacements];
   emit({ type: 'plan', files: planActions(plan).length - plan.conflicts.length - plan.records.length, bytes: transfers.reduce((n, a) => n + sizeOf(states.get(a.path), a), 0) });
   emit({ type: 'phase', phase: 'transfer', message: 'transferring' });
   const backups = cfg.sync.auto_backup ? new BackupStore(cfg.projectRoot, status.sync_id) : undefined;
   const result = await new Executor({
     sides: { local: session.local, remote },
-    scanned: { local: localScan.entries, remote: remoteEntries },
+    scanned: { local: { get: (p) => states.get(p)?.local }, remote: { get: (p) => states.get(p)?.remote } },
     store,
     remoteId,
     backups,
@@ -212,7 +192,7 @@ function describeAction(a: Action): { path: string; action: string; reason: stri
   return { path: a.path, action, reason: a.reason };
 }
 
-function reportSkipped(status: SyncStatus, local: LocalScan, remote: ListResult): void {
+function reportSkipped(status: SyncStatus, local: Gathered['local'], remote: Gathered['remote']): void {
   const tooLarge = new Set([...local.tooLarge, ...remote.tooLarge]).size;
   if (tooLarge > 0) status.warnings.push(`${tooLarge} ${tooLarge === 1 ? 'file was' : 'files were'} excluded due to size limits (sync.max_file_size)`);
   const special = local.special.length + remote.special.length;
@@ -221,73 +201,6 @@ function reportSkipped(status: SyncStatus, local: LocalScan, remote: ListResult)
   for (const p of remote.unreadable) status.warnings.push(`could not read ${p} on the remote; it was left alone`);
 }
 
-/** Paths whose state on a side is unknown: nothing is decided for them or below them. */
-function unknownPaths(local: LocalScan, remote: ListResult): Set<string> {
-  return new Set([...local.unreadable, ...local.special, ...local.tooLarge, ...remote.unreadable, ...remote.special, ...remote.tooLarge]);
-}
 
-function isUnder(path: string, set: Set<string>): boolean {
-  if (set.size === 0) return false;
-  if (set.has(path)) return true;
-  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) if (set.has(path.slice(0, i))) return true;
-  return false;
-}
 
-/** Join base, local and remote by path; learn remote hashes where a decision needs them. */
-async function pathStates(
-  session: Session,
-  base: Map<string, BaseEntry>,
-  local: LocalScan,
-  remote: ListResult,
-  parallel: number,
-): Promise<Map<string, PathState>> {
-  const precision = session.remote.capabilities.mtimePrecisionMs;
-  const unknown = unknownPaths(local, remote);
-  const states = new Map<string, PathState>();
-  const get = (path: string): PathState | undefined => {
-    if (isUnder(path, unknown)) return undefined;
-    let s = states.get(path);
-    if (!s) states.set(path, (s = { path }));
-    return s;
-  };
-  for (const [p, b] of base) {
-    const s = get(p);
-    if (s) s.base = b;
-  }
-  for (const [p, e] of local.entries) {
-    const s = get(p);
-    if (s) s.local = e;
-  }
-  for (const [p, e] of remote.entries) {
-    const s = get(p);
-    if (!s) continue;
-    // The listing's entry becomes the remote entry in place (hash added where the base vouches for it).
-    const entry = e as Entry;
-    if (entry.kind === 'file') entry.hash = knownRemoteHash(s.base, entry, precision);
-    s.remote = entry;
-  }
-
-  const cheap = session.remote.capabilities.cheapHash;
-  const limit = pLimit(parallel);
-  const jobs: Promise<void>[] = [];
-  for (const s of states.values()) {
-    const r = s.remote;
-    if (r?.kind !== 'file' || r.hash !== undefined) continue;
-    // Cheap hashes also tell a touched-but-identical remote file from a changed one.
-    const wanted = needsRemoteHash(s) || (cheap && s.base !== undefined);
-    if (!wanted) continue;
-    jobs.push(
-      limit(async () => {
-        try {
-          r.hash = await session.remote.hash(s.path);
-        } catch (err) {
-          if (err instanceof ArxError && err.code === 'NOT_FOUND') s.remote = undefined;
-          else states.delete(s.path);
-        }
-      }),
-    );
-  }
-  await Promise.all(jobs);
-  return states;
-}
 

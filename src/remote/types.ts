@@ -29,6 +29,8 @@ export interface ListFilter {
   excludeFile(path: string): boolean;
   /** Files bigger than this many bytes are left out and reported in `tooLarge`. */
   maxFileSize?: number;
+  /** The patterns this filter was built from, so a listing running elsewhere (a worker) can rebuild it. */
+  settings?: { arxignore: string[]; include: string[]; exclude: string[]; maxFileSize?: number };
 }
 
 export interface ListResult {

@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { ConfigError, errnoCode } from '../errors.js';
 import type { ListFilter } from '../remote/types.js';
+import { allNameOnly, NameMatcher } from './name-matcher.js';
 
 export const IGNORE_FILE = '.arxignore';
 export const STATE_DIR = '.arx';
 
-/** Never synced, whatever the patterns say: state, and .env files (they hold secrets). */
-export const ALWAYS_EXCLUDED = [`/${STATE_DIR}/`, '/.env', '/.env.*'];
+/** Never synced, whatever the patterns say: state, and .env files (they hold secrets). Top level only. */
+export function alwaysExcluded(path: string): boolean {
+  if (path.includes('/')) return false;
+  return path === STATE_DIR || path === '.env' || path.startsWith('.env.');
+}
 
 export interface FilterSettings {
   arxignore: string[];
@@ -46,24 +50,30 @@ function compile(patterns: string[], label: string): Ignore {
 }
 
 export function buildFilter(settings: FilterSettings): PathFilter {
-  const excluded = compile([...ALWAYS_EXCLUDED, ...settings.arxignore, ...settings.exclude], 'sync.exclude_patterns');
+  const userExcludes = [...settings.arxignore, ...settings.exclude];
   const included = settings.include.length > 0 ? compile(settings.include, 'sync.include_patterns') : undefined;
+  const notIncluded = (path: string): boolean => included !== undefined && !included.ignores(path);
+  // Walks never descend into excluded folders, so name-only patterns (the usual
+  // case) are decided on the last path segment by a compiled matcher; other
+  // patterns go through the full gitignore rules on the whole path.
+  let excludeDir: (path: string) => boolean;
+  let excludeFile: (path: string) => boolean;
+  if (allNameOnly(userExcludes)) {
+    const names = new NameMatcher(userExcludes);
+    const name = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+    excludeDir = (path) => alwaysExcluded(path) || (!names.empty && names.excludes(name(path), true));
+    excludeFile = (path) => alwaysExcluded(path) || (!names.empty && names.excludes(name(path), false)) || notIncluded(path);
+  } else {
+    const excluded = compile(userExcludes, 'sync.exclude_patterns');
+    excludeDir = (path) => alwaysExcluded(path) || excluded.ignores(`${path}/`);
+    excludeFile = (path) => alwaysExcluded(path) || excluded.ignores(path) || notIncluded(path);
+  }
 
-  // Both sides ask about (mostly) the same paths: remember each answer.
-  const dirCache = new Map<string, boolean>();
-  const fileCache = new Map<string, boolean>();
   const filter: PathFilter = {
     maxFileSize: settings.maxFileSize,
-    excludeDir(path) {
-      let v = dirCache.get(path);
-      if (v === undefined) dirCache.set(path, (v = excluded.ignores(`${path}/`)));
-      return v;
-    },
-    excludeFile(path) {
-      let v = fileCache.get(path);
-      if (v === undefined) fileCache.set(path, (v = excluded.ignores(path) || (included !== undefined && !included.ignores(path))));
-      return v;
-    },
+    settings,
+    excludeDir,
+    excludeFile,
     pruneFolders(entries) {
       if (included === undefined) return;
       const keep = new Set<string>();

@@ -3,8 +3,11 @@
  * what was skipped and why.
  */
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { ArxError, errnoCode } from '../errors.js';
 import { isTempName, type ListFilter, type ListResult } from '../remote/types.js';
+import type { FilterSettings } from './filter.js';
 
 /** Serves as a scan entry and a remote entry alike, so no copies are made. */
 export interface WalkedFile {
@@ -41,13 +44,19 @@ export function fileFromStats(st: Stats): WalkedFile {
   return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
 }
 
+/** Receives each walked entry; `st` is present for files. */
+export type WalkSink = (path: string, st: Stats | undefined) => void;
+
+export type WalkProblems = Omit<ListResult, 'entries'>;
+
 /**
- * Walk `root` (absolute). A missing root yields an empty result. Uses
- * synchronous calls on purpose: for many small directory entries they are
- * several times faster than the thread-pool round trips of the async API.
+ * Walk `root` (absolute), handing every included file and folder to `sink`.
+ * A missing root yields nothing. Uses synchronous calls on purpose: for many
+ * small directory entries they are several times faster than the
+ * thread-pool round trips of the async API.
  */
-export async function walkTree(root: string, opts: WalkOptions = {}): Promise<WalkResult> {
-  const result: WalkResult = { entries: new Map(), unreadable: [], special: [], temporaries: [], tooLarge: [] };
+export function walkInto(root: string, opts: WalkOptions, sink: WalkSink): WalkProblems {
+  const problems: WalkProblems = { unreadable: [], special: [], temporaries: [], tooLarge: [] };
   const start = opts.under ?? '';
   const queue: string[] = [start];
   const filter = opts.filter;
@@ -59,7 +68,7 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Wa
     try {
       dirents = readdirSync(abs, { withFileTypes: true });
     } catch (err) {
-      if (errnoCode(err) !== 'ENOENT' || rel !== start) result.unreadable.push(rel);
+      if (errnoCode(err) !== 'ENOENT' || rel !== start) problems.unreadable.push(rel);
       continue;
     }
     for (const d of dirents) {
@@ -67,10 +76,10 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Wa
       if (rel === '' && opts.skipTopLevel?.has(name)) continue;
       const path = rel === '' ? name : `${rel}/${name}`;
       if (isTempName(name)) {
-        result.temporaries.push(path);
+        problems.temporaries.push(path);
       } else if (d.isDirectory()) {
         if (filter?.excludeDir(path)) continue;
-        result.entries.set(path, { kind: 'dir', size: 0, mtimeMs: 0 });
+        sink(path, undefined);
         queue.push(path);
       } else if (d.isFile()) {
         if (filter?.excludeFile(path)) continue;
@@ -78,16 +87,77 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Wa
         try {
           st = lstatSync(`${abs}/${name}`);
         } catch (err) {
-          if (errnoCode(err) !== 'ENOENT') result.unreadable.push(path);
+          if (errnoCode(err) !== 'ENOENT') problems.unreadable.push(path);
           continue;
         }
         if (!st.isFile()) continue;
-        if (max !== undefined && st.size > max) result.tooLarge.push(path);
-        else result.entries.set(path, fileFromStats(st));
+        if (max !== undefined && st.size > max) problems.tooLarge.push(path);
+        else sink(path, st);
       } else if (!(filter?.excludeFile(path) ?? false)) {
-        result.special.push(path);
+        problems.special.push(path);
       }
     }
   }
-  return result;
+  return problems;
+}
+
+/** Walk `root` into a map of entries (see walkInto). */
+export async function walkTree(root: string, opts: WalkOptions = {}): Promise<WalkResult> {
+  const entries = new Map<string, WalkedEntry>();
+  const problems = walkInto(root, opts, (path, st) => entries.set(path, st === undefined ? { kind: 'dir', size: 0, mtimeMs: 0 } : fileFromStats(st)));
+  return { entries, ...problems };
+}
+
+/** What walk-worker.ts is asked to do. */
+export interface WalkJob {
+  root: string;
+  settings?: FilterSettings;
+  under?: string;
+  skipTopLevel: string[];
+}
+
+/** What it answers: paths, and per path NUMBERS_PER_ENTRY numbers [kind (0 file, 1 folder), size, mtime, ctime, inode]. */
+export interface WalkReply {
+  paths: string[];
+  numbers: Float64Array;
+  unreadable: string[];
+  special: string[];
+  temporaries: string[];
+  tooLarge: string[];
+}
+
+export const NUMBERS_PER_ENTRY = 5;
+
+/** The bundled walk worker next to this module; absent when running from sources (tests): walks then run in-thread. */
+const WORKER_FILE = ((): URL | undefined => {
+  const url = new URL('./walk-worker.mjs', import.meta.url);
+  return existsSync(url) ? url : undefined;
+})();
+
+/**
+ * Walk on another thread when possible. The worker starts before this
+ * returns, so the walk overlaps whatever the caller does next.
+ */
+export function walkTreeAside(root: string, opts: WalkOptions = {}): Promise<WalkResult> {
+  const settings = opts.filter?.settings;
+  if (WORKER_FILE === undefined || (opts.filter !== undefined && settings === undefined)) return walkTree(root, opts);
+  const job: WalkJob = { root, settings, under: opts.under, skipTopLevel: [...(opts.skipTopLevel ?? [])] };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_FILE, { workerData: job });
+    worker.once('message', (reply: WalkReply) => {
+      const entries = new Map<string, WalkedEntry>();
+      const n = reply.numbers;
+      for (let i = 0, k = 0; i < reply.paths.length; i++, k += NUMBERS_PER_ENTRY) {
+        entries.set(
+          reply.paths[i]!,
+          n[k] === 0 ? { kind: 'file', size: n[k + 1]!, mtimeMs: n[k + 2]!, ctimeMs: n[k + 3]!, ino: n[k + 4]! } : { kind: 'dir', size: 0, mtimeMs: 0 },
+        );
+      }
+      resolve({ entries, unreadable: reply.unreadable, special: reply.special, temporaries: reply.temporaries, tooLarge: reply.tooLarge });
+    });
+    worker.once('error', (err) => reject(new ArxError('internal', 'WALK_FAILED', `reading ${root}: ${err.message}`, { cause: err })));
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new ArxError('internal', 'WALK_FAILED', `reading ${root} stopped unexpectedly (exit ${code})`));
+    });
+  });
 }

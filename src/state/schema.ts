@@ -46,6 +46,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (remote_id, path)
   );
   `,
+  // v2: the base remembers each local file's ctime and inode, so an unchanged
+  // file is recognised from the base alone; the stat cache keeps only hashes
+  // of files the base does not vouch for.
+  `
+  ALTER TABLE base ADD COLUMN local_ctime REAL;
+  ALTER TABLE base ADD COLUMN local_ino;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

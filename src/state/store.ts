@@ -36,7 +36,17 @@ export interface SyncRow {
   status_json: string;
 }
 
-type BaseRow = [path: string, kind: 'file' | 'dir', hash: string | null, localSize: number, localMtime: number, remoteSize: number, remoteMtime: number];
+type BaseRow = [
+  path: string,
+  kind: 'file' | 'dir',
+  hash: string | null,
+  localSize: number,
+  localMtime: number,
+  localCtime: number | null,
+  localIno: number | null,
+  remoteSize: number,
+  remoteMtime: number,
+];
 
 export const STATE_DB = 'state.db';
 
@@ -48,8 +58,8 @@ export class StateStore {
     this.db = db;
     this.stmts = {
       putBase: db.prepare(
-        `INSERT OR REPLACE INTO base (remote_id, path, kind, hash, local_size, local_mtime, remote_size, remote_mtime)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO base (remote_id, path, kind, hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteBase: db.prepare('DELETE FROM base WHERE remote_id = ? AND path = ?'),
       putStat: db.prepare('INSERT OR REPLACE INTO stat_cache (path, size, mtime, ctime, ino, hash) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -104,21 +114,25 @@ export class StateStore {
     this.stmts.putMeta.run(key, value);
   }
 
-  loadBase(remoteId: string): Map<string, BaseEntry> {
-    // Raw rows (arrays) load much faster than row objects for large projects.
+  /** Every base entry of a remote, one at a time (large projects never hold all rows at once). */
+  *eachBase(remoteId: string): Generator<[string, BaseEntry]> {
+    // Raw rows (arrays) are much cheaper than row objects.
     const rows = this.db
-      .prepare('SELECT path, kind, hash, local_size, local_mtime, remote_size, remote_mtime FROM base WHERE remote_id = ?')
+      .prepare('SELECT path, kind, hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime FROM base WHERE remote_id = ?')
       .raw(true)
-      .all(remoteId) as BaseRow[];
-    const base = new Map<string, BaseEntry>();
+      .iterate(remoteId) as IterableIterator<BaseRow>;
     for (const r of rows) {
-      base.set(r[0], { kind: r[1], hash: r[2], local: { size: r[3], mtimeMs: r[4] }, remote: { size: r[5], mtimeMs: r[6] } });
+      const local = r[5] === null ? { size: r[3], mtimeMs: r[4] } : { size: r[3], mtimeMs: r[4], ctimeMs: r[5], ino: r[6] ?? undefined };
+      yield [r[0], { kind: r[1], hash: r[2], local, remote: { size: r[7], mtimeMs: r[8] } }];
     }
-    return base;
+  }
+
+  loadBase(remoteId: string): Map<string, BaseEntry> {
+    return new Map(this.eachBase(remoteId));
   }
 
   putBase(remoteId: string, path: string, e: BaseEntry): void {
-    this.stmts.putBase.run(remoteId, path, e.kind, e.hash, e.local.size, e.local.mtimeMs, e.remote.size, e.remote.mtimeMs);
+    this.stmts.putBase.run(remoteId, path, e.kind, e.hash, e.local.size, e.local.mtimeMs, e.local.ctimeMs ?? null, e.local.ino ?? null, e.remote.size, e.remote.mtimeMs);
   }
 
   deleteBase(remoteId: string, path: string): void {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import pLimit from 'p-limit';
-import { depth, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side } from '../core/entry.js';
+import { depth, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
 import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
 import { ArxError, ChangedDuringSyncError } from '../errors.js';
@@ -26,7 +26,7 @@ export type ExecEvent =
 export interface ExecContext {
   sides: Record<Side, Remote>;
   /** What the scan saw on each side. */
-  scanned: Record<Side, ReadonlyMap<string, Entry>>;
+  scanned: Record<Side, { get(path: string): Entry | undefined }>;
   store: StateStore;
   remoteId: string;
   /** Present when auto_backup is on. */
@@ -49,10 +49,12 @@ export interface ExecResult {
   aborted?: ArxError;
 }
 
-const DIR_STAT = { size: 0, mtimeMs: 0 };
+const DIR_STAT: SideStat = { size: 0, mtimeMs: 0 };
 
-function statOf(e: Entry | RemoteEntry | undefined): { size: number; mtimeMs: number } {
-  return e === undefined || e.kind === 'dir' ? DIR_STAT : { size: e.size, mtimeMs: e.mtimeMs };
+/** What the base records of one side; local files also keep ctime and inode. */
+function statOf(e: (Entry & { ctimeMs?: number; ino?: number }) | RemoteEntry | undefined): SideStat {
+  if (e === undefined || e.kind === 'dir') return DIR_STAT;
+  return e.ctimeMs === undefined ? { size: e.size, mtimeMs: e.mtimeMs } : { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino };
 }
 
 export class Executor {
@@ -215,11 +217,8 @@ export class Executor {
       kind: 'file',
       hash,
       local: to === 'local' ? destStat : srcStat,
-      remote: to === 'remote' ? destStat : srcStat,
+      remote: to === 'remote' ? destStat : { size: srcStat.size, mtimeMs: srcStat.mtimeMs },
     });
-    if (to === 'local' && written.ctimeMs !== undefined && written.ino !== undefined) {
-      this.ctx.store.putStat(a.path, { size: written.size, mtimeMs: written.mtimeMs, ctimeMs: written.ctimeMs, ino: written.ino, hash });
-    }
     if (to === 'remote') this.result.uploaded++;
     else this.result.downloaded++;
     this.result.bytes += written.size;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { BaseEntry, Entry, Side } from '../../src/core/entry.js';
 import type { Action } from '../../src/core/reconcile.js';
 import { reconcile, type PathState } from '../../src/core/reconcile.js';
-import { checkSafety, MIN_DELETES_FOR_HALT, type SafetyHalt, type SafetyInput } from '../../src/core/safety.js';
+import { checkSafety, countFiles, MIN_DELETES_FOR_HALT, type SafetyCounts, type SafetyHalt, type SafetyInput } from '../../src/core/safety.js';
 
 // ---------------------------------------------------------------------------
 // Builders
@@ -28,8 +28,17 @@ const deletes = (paths: string[], to: Side, kind: 'file' | 'dir' = 'file'): Acti
   paths.map((path) => ({ path, type: 'delete', to, kind, reason: 'test' }));
 const copies = (paths: string[], to: Side): Action[] => paths.map((path) => ({ path, type: 'copy', to, kind: 'file', reason: 'test' }));
 
-function input(over: Partial<SafetyInput>): SafetyInput {
-  return {
+interface TableInput extends Omit<SafetyInput, keyof SafetyCounts> {
+  base: Map<string, BaseEntry>;
+  local: Map<string, Entry>;
+  remote: Map<string, Entry>;
+  anchors?: string[];
+  unlisted?: Record<Side, number>;
+}
+
+/** Cases are written with whole maps; the core takes counts of them. */
+function input(over: Partial<TableInput>): SafetyInput {
+  const t: TableInput = {
     base: new Map(),
     local: new Map(),
     remote: new Map(),
@@ -39,6 +48,8 @@ function input(over: Partial<SafetyInput>): SafetyInput {
     describe: DESCRIBE,
     ...over,
   };
+  const { base, local, remote, anchors, unlisted, ...rest } = t;
+  return { ...rest, ...countFiles(base, { local, remote }, anchors, unlisted) };
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArxError, errnoCode, fsErrorToArx } from '../../errors.js';
-import { walkTree } from '../../scan/walk.js';
+import { walkTreeAside } from '../../scan/walk.js';
 import { assertSafeRelativePath } from '../paths.js';
 import { tempName, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
 
@@ -53,7 +53,7 @@ export class LocalFolderRemote implements Remote {
 
   async list(filter?: ListFilter, under?: string): Promise<ListResult> {
     if (under !== undefined) assertSafeRelativePath(under);
-    return walkTree(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under });
+    return walkTreeAside(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under });
   }
 
   async stat(path: string): Promise<RemoteEntry | undefined> {
