@@ -1,8 +1,8 @@
 /**
  * Gather what reconcile needs: the base, the project folder and the remote
  * listing, joined by path into one map (one key string and one state object
- * per path, so large projects stay small in memory). The remote listing is
- * started first so it runs while the project folder is scanned.
+ * per path, so large projects stay small in memory). Both walks start first,
+ * on other threads where possible, and run while the base loads.
  */
 import pLimit from 'p-limit';
 import { PROJECT_FILE } from '../config/load.js';
@@ -10,25 +10,34 @@ import { knownRemoteHash, type Entry, type Side } from '../core/entry.js';
 import { needsRemoteHash, type PathState } from '../core/reconcile.js';
 import type { SafetyCounts } from '../core/safety.js';
 import { ArxError } from '../errors.js';
-import type { ListResult } from '../remote/types.js';
+import type { ListResult, Remote } from '../remote/types.js';
 import type { PathFilter } from '../scan/filter.js';
-import { scanLocal, walkProject, type LocalScan } from '../scan/local-scan.js';
+import { hashLocalFiles, walkProject, type LocalHashing } from '../scan/local-scan.js';
+import { compactEntry, type CompactWalk, type WalkProblems } from '../scan/walk.js';
+import type { StatCacheEntry } from '../state/store.js';
 import type { Session } from './session.js';
 
 export interface Gathered {
   states: Map<string, PathState>;
   remoteExists: boolean;
-  local: Omit<LocalScan, 'entries'>;
-  remote: Omit<ListResult, 'entries'>;
+  local: WalkProblems & Omit<LocalHashing, 'unreadable'>;
+  remote: WalkProblems;
   counts: SafetyCounts;
 }
 
 const ANCHORS: readonly string[] = [PROJECT_FILE];
 
+/** A remote that can list in compact form (the local-folder remote). */
+function compactLister(remote: Remote): ((filter: PathFilter) => Promise<CompactWalk>) | undefined {
+  const r = remote as Remote & { listCompact?: (filter: PathFilter) => Promise<CompactWalk> };
+  return r.listCompact?.bind(r);
+}
+
 export async function gather(session: Session, filter: PathFilter, opts: { now: number; parallel: number }): Promise<Gathered> {
   const { store, remote, remoteId } = session;
   // Start both walks before the synchronous work below (loading the base), so they overlap it.
-  const listing = remote.list(filter);
+  const listCompact = compactLister(remote);
+  const listing: Promise<CompactWalk | ListResult> = listCompact ? listCompact(filter) : remote.list(filter);
   listing.catch(() => undefined);
   const walking = walkProject(session.cfg.projectRoot, filter);
   walking.catch(() => undefined);
@@ -36,49 +45,83 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   const states = new Map<string, PathState>();
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };
   for (const [path, b] of store.eachBase(remoteId)) {
-    states.set(path, { path, base: b });
+    // Every field present from the start keeps it inside the object (no extra backing store per path).
+    states.set(path, { path, base: b, local: undefined, remote: undefined });
     if (b.kind === 'file') {
       counts.baseFiles++;
       if (ANCHORS.includes(path)) counts.anchoredBaseFiles++;
     }
   }
-  const baseView = { get: (p: string) => states.get(p)?.base };
-  const localScan = await scanLocal(session.cfg.projectRoot, await walking, baseView, store.loadStatCache(), { now: opts.now });
-  filter.pruneFolders(localScan.entries);
-  const { entries: localEntries, ...local } = localScan;
-  counts.holds.local = merge(states, localEntries, 'local') + local.tooLarge.length + local.unreadable.length;
+  const statCache: ReadonlyMap<string, StatCacheEntry> = store.loadStatCache();
+
+  const localProblems = problemsOf(await walking);
+  counts.holds.local = mergeCompact(states, await walking, 'local', filter) + localProblems.tooLarge.length + localProblems.unreadable.length;
+  const hashing = await hashLocalFiles(session.cfg.projectRoot, states, statCache, { now: opts.now });
+  localProblems.unreadable.push(...hashing.unreadable);
 
   const remoteExists = await remote.rootExists();
-  const listed = remoteExists ? await listing : EMPTY_LIST;
-  filter.pruneFolders(listed.entries);
-  const { entries: remoteEntries, ...remoteRest } = listed;
-  counts.holds.remote = merge(states, remoteEntries as Map<string, Entry>, 'remote') + remoteRest.tooLarge.length + remoteRest.unreadable.length;
+  const listed = remoteExists ? await listing : undefined;
+  const remoteProblems = problemsOf(listed);
+  if (listed !== undefined) {
+    const held = 'paths' in listed ? mergeCompact(states, listed, 'remote', filter) : mergeMap(states, listed.entries as Map<string, Entry>, 'remote', filter);
+    counts.holds.remote = held + remoteProblems.tooLarge.length + remoteProblems.unreadable.length;
+  }
 
-  setAsideUnknown(states, [local, remoteRest]);
+  setAsideUnknown(states, [localProblems, remoteProblems]);
   const precision = remote.capabilities.mtimePrecisionMs;
   for (const s of states.values()) {
     if (s.remote?.kind === 'file') s.remote.hash = knownRemoteHash(s.base, s.remote, precision);
   }
   await learnRemoteHashes(session, states, opts.parallel);
-  return { states, remoteExists, local, remote: remoteRest, counts };
+  const { unreadable: _u, ...localHashing } = hashing;
+  return { states, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts };
 }
 
-const EMPTY_LIST: ListResult = { entries: new Map(), unreadable: [], special: [], temporaries: [], tooLarge: [] };
+function problemsOf(walk: WalkProblems | undefined): WalkProblems {
+  if (walk === undefined) return { unreadable: [], special: [], temporaries: [], tooLarge: [] };
+  return { unreadable: [...walk.unreadable], special: walk.special, temporaries: walk.temporaries, tooLarge: walk.tooLarge };
+}
 
-/** Put one side's entries into the states; returns how many files (anchors aside) it holds. */
-function merge(states: Map<string, PathState>, entries: Map<string, Entry>, side: Side): number {
+function stateFor(states: Map<string, PathState>, path: string): PathState {
+  let s = states.get(path);
+  if (s === undefined) states.set(path, (s = { path, base: undefined, local: undefined, remote: undefined }));
+  return s;
+}
+
+/** Put a compact walk into the states; returns how many files (anchors aside) the side holds. */
+function mergeCompact(states: Map<string, PathState>, walk: CompactWalk, side: Side, filter: PathFilter): number {
+  const drop = filter.unsyncedFolders(compactKinds(walk));
+  let files = 0;
+  for (let i = 0; i < walk.paths.length; i++) {
+    const path = walk.paths[i]!;
+    if (drop.has(path)) continue;
+    const e = compactEntry(walk, i);
+    stateFor(states, path)[side] = e;
+    if (e.kind === 'file' && !ANCHORS.includes(path)) files++;
+  }
+  return files;
+}
+
+function* compactKinds(walk: CompactWalk): Generator<[string, { kind: string }]> {
+  const file = { kind: 'file' };
+  const dir = { kind: 'dir' };
+  for (let i = 0; i < walk.paths.length; i++) yield [walk.paths[i]!, walk.numbers[i * walk.stride] === 0 ? file : dir];
+}
+
+/** Put a listing's entries into the states; returns how many files (anchors aside) the side holds. */
+function mergeMap(states: Map<string, PathState>, entries: Map<string, Entry>, side: Side, filter: PathFilter): number {
+  const drop = filter.unsyncedFolders(entries);
   let files = 0;
   for (const [path, e] of entries) {
-    let s = states.get(path);
-    if (s === undefined) states.set(path, (s = { path }));
-    s[side] = e;
+    if (drop.has(path)) continue;
+    stateFor(states, path)[side] = e;
     if (e.kind === 'file' && !ANCHORS.includes(path)) files++;
   }
   return files;
 }
 
 /** Paths whose state on a side is unknown (unreadable, special, too large), and everything below them: nothing is decided for them. */
-function setAsideUnknown(states: Map<string, PathState>, sides: Omit<ListResult, 'entries'>[]): void {
+function setAsideUnknown(states: Map<string, PathState>, sides: WalkProblems[]): void {
   const unknown = new Set<string>();
   for (const side of sides) for (const list of [side.unreadable, side.special, side.tooLarge]) for (const p of list) unknown.add(p);
   if (unknown.size === 0) return;

@@ -27,8 +27,8 @@ export interface FilterSettings {
 }
 
 export interface PathFilter extends ListFilter {
-  /** With include patterns, folders are synced only if they match or hold a synced file. */
-  pruneFolders<T extends { kind: string }>(entries: Map<string, T>): void;
+  /** With include patterns, folders are synced only if they match or hold a synced file: the folders to leave out. */
+  unsyncedFolders(entries: Iterable<[string, { kind: string }]>): Set<string>;
 }
 
 /** Lines of the project's .arxignore (none if it does not exist). */
@@ -74,11 +74,16 @@ export function buildFilter(settings: FilterSettings): PathFilter {
     settings,
     excludeDir,
     excludeFile,
-    pruneFolders(entries) {
-      if (included === undefined) return;
+    unsyncedFolders(entries) {
+      const drop = new Set<string>();
+      if (included === undefined) return drop;
+      const folders: string[] = [];
       const keep = new Set<string>();
       for (const [path, e] of entries) {
-        if (e.kind === 'dir' && !included.ignores(`${path}/`)) continue;
+        if (e.kind === 'dir') {
+          folders.push(path);
+          if (!included.ignores(`${path}/`)) continue;
+        }
         // A synced file or a matching folder keeps every folder above it.
         for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
           const parent = path.slice(0, i);
@@ -87,7 +92,8 @@ export function buildFilter(settings: FilterSettings): PathFilter {
         }
         if (e.kind === 'dir') keep.add(path);
       }
-      for (const [path, e] of entries) if (e.kind === 'dir' && !keep.has(path)) entries.delete(path);
+      for (const f of folders) if (!keep.has(f)) drop.add(f);
+      return drop;
     },
   };
   return filter;

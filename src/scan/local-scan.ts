@@ -1,23 +1,26 @@
 /**
- * Scan the project folder: walk it, then hash only the files whose size,
- * mtime, ctime or inode differ both from what the base saw and from the stat
- * cache (which holds hashes of files the base does not vouch for).
+ * Hash the project's files: a file whose size, mtime, ctime and inode match
+ * what the base saw has the base's content; else one matching the stat cache
+ * (hashes of files the base does not vouch for) has the cached hash; only the
+ * rest are read.
  */
 import pLimit from 'p-limit';
-import { statMatches, type BaseEntry, type Entry } from '../core/entry.js';
+import { statMatches, type FileEntry } from '../core/entry.js';
+import type { PathState } from '../core/reconcile.js';
 import { ArxError } from '../errors.js';
 import { hashLocalFile } from '../remote/local/local-remote.js';
 import type { ListFilter } from '../remote/types.js';
 import type { StatCacheEntry } from '../state/store.js';
 import { STATE_DIR } from './filter.js';
-import { walkTreeAside, type WalkedEntry, type WalkResult } from './walk.js';
+import { walkCompactAside, type CompactWalk } from './walk.js';
 
-export interface LocalScan extends Omit<WalkResult, 'entries'> {
-  entries: Map<string, Entry>;
+export interface LocalHashing {
   /** Stat cache rows to write (new or re-hashed files). */
   statUpdates: Map<string, StatCacheEntry>;
   /** Stat cache rows no longer needed (file gone, or the base vouches for it). */
   statRemovals: string[];
+  /** Files that could not be read: their state is unknown. */
+  unreadable: string[];
   hashedFiles: number;
   hashedBytes: number;
 }
@@ -31,61 +34,55 @@ function racyWindowMs(mtimeMs: number): number {
   return mtimeMs % 1000 === 0 ? 2000 : 100;
 }
 
-/** Start walking the project folder (on another thread when possible). */
-export function walkProject(root: string, filter: ListFilter): Promise<WalkResult> {
-  return walkTreeAside(root, { filter, skipTopLevel: new Set([STATE_DIR]) });
+/** Start walking the project folder (on another thread when possible), with ctime and inode. */
+export function walkProject(root: string, filter: ListFilter): Promise<CompactWalk> {
+  return walkCompactAside(root, { filter, skipTopLevel: new Set([STATE_DIR]) }, true);
 }
 
-/** Give every walked file its hash: from the base, the stat cache, or by reading it. */
-export async function scanLocal(
+type LocalFile = FileEntry & { ctimeMs?: number; ino?: number };
+
+/** Give every local file in `states` its hash. A file that vanished meanwhile is removed from its state. */
+export async function hashLocalFiles(
   root: string,
-  walked: WalkResult,
-  base: { get(path: string): BaseEntry | undefined },
+  states: Map<string, PathState>,
   statCache: ReadonlyMap<string, StatCacheEntry>,
-  opts: { now: number; onHash?: (path: string) => void },
-): Promise<LocalScan> {
-  // Walked entries become scan entries in place (hash added): no copies of large maps.
-  const entries = walked.entries as Map<string, WalkedEntry & Entry>;
-  const statUpdates = new Map<string, StatCacheEntry>();
+  opts: { now: number },
+): Promise<LocalHashing> {
+  const result: LocalHashing = { statUpdates: new Map(), statRemovals: [], unreadable: [], hashedFiles: 0, hashedBytes: 0 };
   const limit = pLimit(8);
   const jobs: Promise<void>[] = [];
-  let hashedFiles = 0;
-  let hashedBytes = 0;
-
-  const gone: string[] = [];
-  const statRemovals: string[] = [];
-  for (const [path, e] of entries) {
-    if (e.kind === 'dir') continue;
-    const b = base.get(path);
+  for (const s of states.values()) {
+    const e = s.local as LocalFile | undefined;
+    if (e?.kind !== 'file') continue;
+    const b = s.base;
     if (b !== undefined && b.kind === 'file' && statMatches(b.local, e)) {
       e.hash = b.hash!;
-      if (statCache.has(path)) statRemovals.push(path);
+      if (statCache.has(s.path)) result.statRemovals.push(s.path);
       continue;
     }
-    const cached = statCache.get(path);
+    const cached = statCache.get(s.path);
     if (cached && cached.size === e.size && cached.mtimeMs === e.mtimeMs && cached.ctimeMs === e.ctimeMs && cached.ino === e.ino) {
       e.hash = cached.hash;
       continue;
     }
     jobs.push(
       limit(async () => {
-        opts.onHash?.(path);
         try {
-          const hash = await hashLocalFile(`${root}/${path}`, e.size);
-          hashedFiles++;
-          hashedBytes += e.size;
-          e.hash = hash;
-          if (opts.now - e.mtimeMs > racyWindowMs(e.mtimeMs)) statUpdates.set(path, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, hash });
+          e.hash = await hashLocalFile(`${root}/${s.path}`, e.size);
+          result.hashedFiles++;
+          result.hashedBytes += e.size;
+          if (opts.now - e.mtimeMs > racyWindowMs(e.mtimeMs)) {
+            result.statUpdates.set(s.path, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs ?? 0, ino: e.ino ?? 0, hash: e.hash });
+          }
         } catch (err) {
           // Vanished since the walk: it is simply gone. Unreadable: unknown, never "deleted".
-          gone.push(path);
-          if (!(err instanceof ArxError && err.code === 'NOT_FOUND')) walked.unreadable.push(path);
+          if (err instanceof ArxError && err.code === 'NOT_FOUND') s.local = undefined;
+          else result.unreadable.push(s.path);
         }
       }),
     );
   }
   await Promise.all(jobs);
-  for (const p of gone) entries.delete(p);
-  for (const p of statCache.keys()) if (!entries.has(p)) statRemovals.push(p);
-  return { ...walked, entries, statUpdates, statRemovals, hashedFiles, hashedBytes };
+  for (const p of statCache.keys()) if (states.get(p)?.local === undefined) result.statRemovals.push(p);
+  return result;
 }

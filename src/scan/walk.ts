@@ -14,8 +14,9 @@ export interface WalkedFile {
   kind: 'file';
   size: number;
   mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
+  /** Present when walked with identity (the project side). */
+  ctimeMs?: number;
+  ino?: number;
   /** Filled in by the scan (stat cache or hashing). */
   hash?: string;
 }
@@ -41,7 +42,7 @@ export interface WalkOptions {
 }
 
 export function fileFromStats(st: Stats): WalkedFile {
-  return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+  return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, hash: undefined };
 }
 
 /** Receives each walked entry; `st` is present for files. */
@@ -114,19 +115,50 @@ export interface WalkJob {
   settings?: FilterSettings;
   under?: string;
   skipTopLevel: string[];
+  /** Also record ctime and inode (the project side needs them; a remote does not). */
+  identity: boolean;
 }
 
-/** What it answers: paths, and per path NUMBERS_PER_ENTRY numbers [kind (0 file, 1 folder), size, mtime, ctime, inode]. */
-export interface WalkReply {
+/**
+ * A walk in compact form (what the worker answers): the paths, and per path
+ * `stride` numbers [kind (0 file, 1 folder), size, mtime, then with identity
+ * ctime, inode]. Cheap to pass between threads and to merge without
+ * building a map of entries.
+ */
+export interface CompactWalk extends WalkProblems {
   paths: string[];
   numbers: Float64Array;
-  unreadable: string[];
-  special: string[];
-  temporaries: string[];
-  tooLarge: string[];
+  stride: number;
 }
 
-export const NUMBERS_PER_ENTRY = 5;
+/** Walk into compact form (see walkInto). */
+export function walkCompact(root: string, opts: WalkOptions, identity: boolean): CompactWalk {
+  const paths: string[] = [];
+  const numbers: number[] = [];
+  const problems = walkInto(root, opts, (path, st) => {
+    paths.push(path);
+    if (st === undefined) numbers.push(1, 0, 0);
+    else numbers.push(0, st.size, st.mtimeMs);
+    if (identity) numbers.push(st?.ctimeMs ?? 0, st?.ino ?? 0);
+  });
+  return { paths, numbers: Float64Array.from(numbers), stride: identity ? 5 : 3, ...problems };
+}
+
+/** The entry at index i of a compact walk. */
+export function compactEntry(c: CompactWalk, i: number): WalkedEntry {
+  const n = c.numbers;
+  const k = i * c.stride;
+  if (n[k] === 1) return { kind: 'dir', size: 0, mtimeMs: 0 };
+  return c.stride === 5
+    ? { kind: 'file', size: n[k + 1]!, mtimeMs: n[k + 2]!, ctimeMs: n[k + 3]!, ino: n[k + 4]!, hash: undefined }
+    : { kind: 'file', size: n[k + 1]!, mtimeMs: n[k + 2]!, hash: undefined };
+}
+
+export function compactToResult(c: CompactWalk): WalkResult {
+  const entries = new Map<string, WalkedEntry>();
+  for (let i = 0; i < c.paths.length; i++) entries.set(c.paths[i]!, compactEntry(c, i));
+  return { entries, unreadable: c.unreadable, special: c.special, temporaries: c.temporaries, tooLarge: c.tooLarge };
+}
 
 /** The bundled walk worker next to this module; absent when running from sources (tests): walks then run in-thread. */
 const WORKER_FILE = ((): URL | undefined => {
@@ -138,23 +170,14 @@ const WORKER_FILE = ((): URL | undefined => {
  * Walk on another thread when possible. The worker starts before this
  * returns, so the walk overlaps whatever the caller does next.
  */
-export function walkTreeAside(root: string, opts: WalkOptions = {}): Promise<WalkResult> {
+export function walkCompactAside(root: string, opts: WalkOptions, identity: boolean): Promise<CompactWalk> {
   const settings = opts.filter?.settings;
-  if (WORKER_FILE === undefined || (opts.filter !== undefined && settings === undefined)) return walkTree(root, opts);
-  const job: WalkJob = { root, settings, under: opts.under, skipTopLevel: [...(opts.skipTopLevel ?? [])] };
+  if (WORKER_FILE === undefined || (opts.filter !== undefined && settings === undefined)) return Promise.resolve(walkCompact(root, opts, identity));
+  const job: WalkJob = { root, settings, under: opts.under, skipTopLevel: [...(opts.skipTopLevel ?? [])], identity };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_FILE, { workerData: job });
-    worker.once('message', (reply: WalkReply) => {
-      const entries = new Map<string, WalkedEntry>();
-      const n = reply.numbers;
-      for (let i = 0, k = 0; i < reply.paths.length; i++, k += NUMBERS_PER_ENTRY) {
-        entries.set(
-          reply.paths[i]!,
-          n[k] === 0 ? { kind: 'file', size: n[k + 1]!, mtimeMs: n[k + 2]!, ctimeMs: n[k + 3]!, ino: n[k + 4]! } : { kind: 'dir', size: 0, mtimeMs: 0 },
-        );
-      }
-      resolve({ entries, unreadable: reply.unreadable, special: reply.special, temporaries: reply.temporaries, tooLarge: reply.tooLarge });
-    });
+    // A small young generation: the walk makes much short-lived garbage (stat objects) and little that lives.
+    const worker = new Worker(WORKER_FILE, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    worker.once('message', (reply: CompactWalk) => resolve(reply));
     worker.once('error', (err) => reject(new ArxError('internal', 'WALK_FAILED', `reading ${root}: ${err.message}`, { cause: err })));
     worker.once('exit', (code) => {
       if (code !== 0) reject(new ArxError('internal', 'WALK_FAILED', `reading ${root} stopped unexpectedly (exit ${code})`));

@@ -38,7 +38,7 @@ export interface SyncRow {
 
 type BaseRow = [
   path: string,
-  kind: 'file' | 'dir',
+  isDir: 0 | 1,
   hash: string | null,
   localSize: number,
   localMtime: number,
@@ -116,14 +116,14 @@ export class StateStore {
 
   /** Every base entry of a remote, one at a time (large projects never hold all rows at once). */
   *eachBase(remoteId: string): Generator<[string, BaseEntry]> {
-    // Raw rows (arrays) are much cheaper than row objects.
+    // Raw rows (arrays) are much cheaper than row objects; the kind comes as a number (no string per row).
     const rows = this.db
-      .prepare('SELECT path, kind, hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime FROM base WHERE remote_id = ?')
+      .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime FROM base WHERE remote_id = ?")
       .raw(true)
       .iterate(remoteId) as IterableIterator<BaseRow>;
     for (const r of rows) {
       const local = r[5] === null ? { size: r[3], mtimeMs: r[4] } : { size: r[3], mtimeMs: r[4], ctimeMs: r[5], ino: r[6] ?? undefined };
-      yield [r[0], { kind: r[1], hash: r[2], local, remote: { size: r[7], mtimeMs: r[8] } }];
+      yield [r[0], { kind: r[1] === 1 ? 'dir' : 'file', hash: r[2], local, remote: { size: r[7], mtimeMs: r[8] } }];
     }
   }
 

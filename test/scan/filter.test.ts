@@ -81,7 +81,7 @@ describe('buildFilter', () => {
       ['reports', { kind: 'dir' }],
       ['models', { kind: 'dir' }],
     ]);
-    filter.pruneFolders(entries);
-    expect([...entries.keys()].sort()).toEqual(['models', 'symbols', 'symbols/deep', 'symbols/deep/a.json']);
+    expect([...filter.unsyncedFolders(entries)]).toEqual(['reports']);
+    expect(f({}).unsyncedFolders(entries).size).toBe(0);
   });
 });
