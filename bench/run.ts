@@ -45,6 +45,8 @@ const TIME_BIN = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 /** Run a command, measuring wall time and (where /usr/bin/time exists) peak RSS. */
 function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Measure {
+  // Flush dirty pages first, so one run's write-back does not slow the next one down.
+  spawnSync('sync');
   const argv = TIME_BIN ? [TIME_BIN, '-f', '__PEAK_KB__=%M', cmd, ...args] : [cmd, ...args];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), { env, cwd, encoding: 'utf8', maxBuffer: 1 << 28 });

@@ -50,7 +50,7 @@ export async function openSession(cfg: EffectiveConfig, command: string, now: Da
     store = StateStore.open(stateDir);
     const writer = writerTag(store);
     const { remote, id } = await openRemote(cfg, writer);
-    const local = new LocalFolderRemote(cfg.projectRoot, writer, new Set([STATE_DIR]));
+    const local = new LocalFolderRemote(cfg.projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true });
     const opened = store;
     return {
       cfg,

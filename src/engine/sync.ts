@@ -97,16 +97,13 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   const g = await gather(session, filter, { now: clock().getTime(), parallel: cfg.sync.parallel });
   throwIfCancelled(opts.signal);
   const { states } = g;
-  store.transaction(() => {
-    for (const [p, e] of g.local.statUpdates) store.putStat(p, e);
-    for (const p of g.local.statRemovals) store.deleteStat(p);
-  });
   if (!opts.dryRun) await cleanTemporaries(session, g.local.temporaries, g.remote.temporaries, clock().getTime());
   reportSkipped(status, g.local, g.remote);
 
   emit({ type: 'phase', phase: 'plan', message: 'comparing both sides with the last sync' });
   const { actions } = reconcile(states.values());
   const plan = buildPlan(actions);
+  saveStatCache(store, g.local, actions);
 
   status.conflicts = plan.conflicts.map((a) => ({ path: a.path, kind: a.conflict!, reason: a.reason }));
   status.conflicts_pending = plan.conflicts.length;
@@ -172,6 +169,19 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     if (result.aborted.category === 'cancelled') status.status = 'cancelled';
     if (!result.failed.some((f) => f.error === result.aborted)) status.errors.push(statusError(result.aborted));
   }
+}
+
+/**
+ * Remember new hashes of local files, except where this sync's base will
+ * vouch for them anyway (uploads and records store the same stat).
+ */
+function saveStatCache(store: Session['store'], local: Gathered['local'], actions: readonly Action[]): void {
+  const vouched = new Set<string>();
+  for (const a of actions) if (a.type === 'record' || (a.type === 'copy' && a.to === 'remote')) vouched.add(a.path);
+  store.transaction(() => {
+    for (const [p, e] of local.statUpdates) if (!vouched.has(p)) store.putStat(p, e);
+    for (const p of local.statRemovals) store.deleteStat(p);
+  });
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {

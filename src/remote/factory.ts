@@ -24,7 +24,7 @@ export function remoteIdOf(cfg: EffectiveConfig): string {
 export async function openRemote(cfg: EffectiveConfig, writer: string): Promise<RemoteHandle> {
   switch (cfg.remote.type) {
     case 'local':
-      return { remote: new LocalFolderRemote(remoteFolder(cfg), writer), id: remoteIdOf(cfg) };
+      return { remote: new LocalFolderRemote(remoteFolder(cfg), { writer }), id: remoteIdOf(cfg) };
     case 'sftp':
       throw new ConfigError('remote.type "sftp" is not supported by this version of arx yet; use a "local" remote', 'REMOTE_UNSUPPORTED');
   }

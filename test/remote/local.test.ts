@@ -9,7 +9,7 @@ remoteConformance('local', async () => {
   // sandbox/parent/root: the remote folder and its parent do not exist yet, so
   // createRoot must make both; anything else appearing in the sandbox escaped.
   const sandbox = await mkdtemp(join(tmpdir(), 'arx-conformance-'));
-  const remote = new LocalFolderRemote(join(sandbox, 'parent', 'root'), 'conformance');
+  const remote = new LocalFolderRemote(join(sandbox, 'parent', 'root'), { writer: 'conformance' });
   return {
     remote,
     cleanup: async () => {

@@ -3,8 +3,10 @@
  * sync, so both ends share one implementation of atomic writes.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
-import { lstat, mkdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, readFileSync, statSync, type Stats } from 'node:fs';
+import { mkdir, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
+import { asyncIo, lstat, syncIo, type WholeFileIo } from './fd-io.js';
+import { isNetworkFolder } from './fs-kind.js';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,14 +18,29 @@ import { tempName, type ListFilter, type ListResult, type Remote, type RemoteEnt
 export class LocalFolderRemote implements Remote {
   readonly capabilities = { mtimePrecisionMs: 1, cheapHash: true };
 
+  private readonly writer: string;
+  private readonly hiddenTopLevel: ReadonlySet<string>;
+  private readonly identity: boolean;
+  /** Local disk: whole small files are read and written with synchronous calls (see fs-kind.ts). */
+  private readonly io: WholeFileIo;
+
   constructor(
     /** Absolute path of the folder. */
     readonly root: string,
-    /** Names this writer's temporary files, see tempName(). */
-    private readonly writer: string = 'anon',
-    /** Top-level names this remote never lists (the project side hides `.arx`). */
-    private readonly hiddenTopLevel: ReadonlySet<string> = new Set(),
-  ) {}
+    opts: {
+      /** Names this writer's temporary files, see tempName(). */
+      writer?: string;
+      /** Top-level names this remote never lists (the project side hides `.arx`). */
+      hiddenTopLevel?: ReadonlySet<string>;
+      /** Written files report ctime and inode as they are after the rename (the project side keeps them). */
+      identity?: boolean;
+    } = {},
+  ) {
+    this.writer = opts.writer ?? 'anon';
+    this.hiddenTopLevel = opts.hiddenTopLevel ?? new Set();
+    this.identity = opts.identity ?? false;
+    this.io = isNetworkFolder(root) ? asyncIo : syncIo;
+  }
 
   describe(): string {
     return `local folder ${this.root}`;
@@ -63,7 +80,7 @@ export class LocalFolderRemote implements Remote {
 
   async stat(path: string): Promise<RemoteEntry | undefined> {
     try {
-      const st = await lstat(this.abs(path));
+      const st = await this.io.lstat(this.abs(path));
       if (st.isDirectory()) return { kind: 'dir', size: 0, mtimeMs: st.mtimeMs };
       if (st.isFile()) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs };
       throw new ArxError('remote', 'NOT_A_FILE', `${this.abs(path)} is neither a file nor a folder`);
@@ -86,7 +103,7 @@ export class LocalFolderRemote implements Remote {
 
   async readAll(path: string): Promise<Buffer> {
     try {
-      return await readFile(this.abs(path));
+      return await this.io.readWhole(this.abs(path));
     } catch (err) {
       throw fsErrorToArx(err, this.abs(path));
     }
@@ -95,13 +112,19 @@ export class LocalFolderRemote implements Remote {
   async write(path: string, data: Readable | Buffer, opts: WriteOptions): Promise<RemoteEntry> {
     const target = this.abs(path);
     const tmp = `${dirname(target)}/${tempName(this.writer)}`;
+    let st: Stats;
     try {
-      if (Buffer.isBuffer(data)) await writeFile(tmp, data, { flag: 'wx' });
-      else await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
-      opts.verify?.();
-      const when = new Date(opts.mtimeMs);
-      await utimes(tmp, when, when);
-      await rename(tmp, target);
+      if (Buffer.isBuffer(data)) {
+        st = await this.io.writeNewFile(tmp, data, opts.mtimeMs);
+        opts.verify?.();
+      } else {
+        await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
+        opts.verify?.();
+        const when = new Date(opts.mtimeMs);
+        await utimes(tmp, when, when);
+        st = await lstat(tmp);
+      }
+      await this.io.rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
       if (err instanceof ArxError) throw err;
@@ -110,8 +133,10 @@ export class LocalFolderRemote implements Remote {
       }
       throw fsErrorToArx(err, `writing ${target}`);
     }
-    const st = await lstat(target);
-    return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+    if (!this.identity) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs };
+    // A rename changes the ctime: the project side records the file as it is now.
+    const now = await this.io.lstat(target);
+    return { kind: 'file', size: now.size, mtimeMs: now.mtimeMs, ctimeMs: now.ctimeMs, ino: now.ino };
   }
 
   async mkdir(path: string): Promise<void> {
@@ -145,7 +170,7 @@ export class LocalFolderRemote implements Remote {
 
   async rename(from: string, to: string): Promise<void> {
     try {
-      await rename(this.abs(from), this.abs(to));
+      await this.io.rename(this.abs(from), this.abs(to));
     } catch (err) {
       throw fsErrorToArx(err, `renaming ${this.abs(from)} to ${this.abs(to)}`);
     }
