@@ -4,9 +4,8 @@
  * per path, so large projects stay small in memory). Both walks start first,
  * on other threads where possible, and run while the base loads.
  */
-import pLimit from 'p-limit';
 import { PROJECT_FILE } from '../config/load.js';
-import { knownRemoteHash, type Entry, type Side } from '../core/entry.js';
+import { knownRemoteHash, type Entry, type FileEntry, type Side } from '../core/entry.js';
 import { needsRemoteHash, type PathState } from '../core/reconcile.js';
 import type { SafetyCounts } from '../core/safety.js';
 import { ArxError } from '../errors.js';
@@ -15,6 +14,7 @@ import type { PathFilter } from '../scan/filter.js';
 import { hashLocalFiles, walkProject, type LocalHashing } from '../scan/local-scan.js';
 import { compactEntry, type CompactWalk, type WalkProblems } from '../scan/walk.js';
 import type { StatCacheEntry } from '../state/store.js';
+import { inLanes } from '../util/lanes.js';
 import type { Session } from './session.js';
 
 export interface Gathered {
@@ -37,9 +37,10 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   const { store, remote, remoteId } = session;
   // Start both walks before the synchronous work below (loading the base), so they overlap it.
   const listCompact = compactLister(remote);
-  const listing: Promise<CompactWalk | ListResult> = listCompact ? listCompact(filter) : remote.list(filter);
+  // (Held in `let`s and dropped once merged: a walk of a large project is tens of megabytes.)
+  let listing: Promise<CompactWalk | ListResult> | undefined = listCompact ? listCompact(filter) : remote.list(filter);
   listing.catch(() => undefined);
-  const walking = walkProject(session.cfg.projectRoot, filter);
+  let walking: Promise<CompactWalk> | undefined = walkProject(session.cfg.projectRoot, filter);
   walking.catch(() => undefined);
 
   const states = new Map<string, PathState>();
@@ -54,13 +55,17 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   }
   const statCache: ReadonlyMap<string, StatCacheEntry> = store.loadStatCache();
 
-  const localProblems = problemsOf(await walking);
-  counts.holds.local = mergeCompact(states, await walking, 'local', filter) + localProblems.tooLarge.length + localProblems.unreadable.length;
+  const localWalk = await walking;
+  walking = undefined;
+  const localProblems = problemsOf(localWalk);
+  counts.holds.local = mergeCompact(states, localWalk, 'local', filter) + localProblems.tooLarge.length + localProblems.unreadable.length;
+  localWalk.paths.length = 0;
   const hashing = await hashLocalFiles(session.cfg.projectRoot, states, statCache, { now: opts.now });
   localProblems.unreadable.push(...hashing.unreadable);
 
   const remoteExists = await remote.rootExists();
   const listed = remoteExists ? await listing : undefined;
+  listing = undefined;
   const remoteProblems = problemsOf(listed);
   if (listed !== undefined) {
     const held = 'paths' in listed ? mergeCompact(states, listed, 'remote', filter) : mergeMap(states, listed.entries as Map<string, Entry>, 'remote', filter);
@@ -146,22 +151,21 @@ function setAsideUnknown(states: Map<string, PathState>, sides: WalkProblems[]):
  */
 async function learnRemoteHashes(session: Session, states: Map<string, PathState>, parallel: number): Promise<void> {
   const cheap = session.remote.capabilities.cheapHash;
-  const limit = pLimit(parallel);
-  const jobs: Promise<void>[] = [];
-  for (const s of states.values()) {
-    const r = s.remote;
-    if (r?.kind !== 'file' || r.hash !== undefined) continue;
-    if (!(needsRemoteHash(s) || (cheap && s.base !== undefined))) continue;
-    jobs.push(
-      limit(async () => {
-        try {
-          r.hash = await session.remote.hash(s.path);
-        } catch (err) {
-          if (err instanceof ArxError && err.code === 'NOT_FOUND') s.remote = undefined;
-          else states.delete(s.path);
-        }
-      }),
-    );
-  }
-  await Promise.all(jobs);
+  const wanted = function* (): Generator<PathState> {
+    for (const s of states.values()) {
+      const r = s.remote;
+      if (r?.kind === 'file' && r.hash === undefined && (needsRemoteHash(s) || (cheap && s.base !== undefined))) yield s;
+    }
+  };
+  const gone: string[] = [];
+  await inLanes(wanted(), parallel, async (s) => {
+    try {
+      (s.remote as FileEntry).hash = await session.remote.hash(s.path);
+    } catch (err) {
+      if (err instanceof ArxError && err.code === 'NOT_FOUND') s.remote = undefined;
+      else gone.push(s.path);
+    }
+  });
+  // Unknown state: nothing is decided for it (deleted after the walk over the map).
+  for (const p of gone) states.delete(p);
 }

@@ -4,6 +4,7 @@
  * before the sync starts (configuration, lock) are thrown.
  */
 import type { EffectiveConfig } from '../config/load.js';
+import type { FileEntry } from '../core/entry.js';
 import { buildPlan, countPlan, planActions } from '../core/plan.js';
 import { reconcile, type Action, type PathState } from '../core/reconcile.js';
 import { checkSafety } from '../core/safety.js';
@@ -103,7 +104,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   emit({ type: 'phase', phase: 'plan', message: 'comparing both sides with the last sync' });
   const { actions } = reconcile(states.values());
   const plan = buildPlan(actions);
-  saveStatCache(store, g.local, actions);
+  saveStatCache(store, states, g.local, actions);
 
   status.conflicts = plan.conflicts.map((a) => ({ path: a.path, kind: a.conflict!, reason: a.reason }));
   status.conflicts_pending = plan.conflicts.length;
@@ -175,11 +176,15 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
  * Remember new hashes of local files, except where this sync's base will
  * vouch for them anyway (uploads and records store the same stat).
  */
-function saveStatCache(store: Session['store'], local: Gathered['local'], actions: readonly Action[]): void {
+function saveStatCache(store: Session['store'], states: Gathered['states'], local: Gathered['local'], actions: readonly Action[]): void {
   const vouched = new Set<string>();
   for (const a of actions) if (a.type === 'record' || (a.type === 'copy' && a.to === 'remote')) vouched.add(a.path);
   store.transaction(() => {
-    for (const [p, e] of local.statUpdates) if (!vouched.has(p)) store.putStat(p, e);
+    for (const p of local.statUpdates) {
+      const e = states.get(p)?.local as (FileEntry & { ctimeMs?: number; ino?: number }) | undefined;
+      if (vouched.has(p) || e?.kind !== 'file' || e.hash === undefined) continue;
+      store.putStat(p, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs ?? 0, ino: e.ino ?? 0, hash: e.hash });
+    }
     for (const p of local.statRemovals) store.deleteStat(p);
   });
 }

@@ -4,7 +4,6 @@
  * (hashes of files the base does not vouch for) has the cached hash; only the
  * rest are read.
  */
-import pLimit from 'p-limit';
 import { statMatches, type FileEntry } from '../core/entry.js';
 import type { PathState } from '../core/reconcile.js';
 import { ArxError } from '../errors.js';
@@ -12,11 +11,12 @@ import { hashLocalFile } from '../remote/local/local-remote.js';
 import type { ListFilter } from '../remote/types.js';
 import type { StatCacheEntry } from '../state/store.js';
 import { STATE_DIR } from './filter.js';
+import { inLanes } from '../util/lanes.js';
 import { walkCompactAside, type CompactWalk } from './walk.js';
 
 export interface LocalHashing {
-  /** Stat cache rows to write (new or re-hashed files). */
-  statUpdates: Map<string, StatCacheEntry>;
+  /** Files hashed now whose hash may be cached (their stat is in their state's local entry). */
+  statUpdates: string[];
   /** Stat cache rows no longer needed (file gone, or the base vouches for it). */
   statRemovals: string[];
   /** Files that could not be read: their state is unknown. */
@@ -48,9 +48,8 @@ export async function hashLocalFiles(
   statCache: ReadonlyMap<string, StatCacheEntry>,
   opts: { now: number },
 ): Promise<LocalHashing> {
-  const result: LocalHashing = { statUpdates: new Map(), statRemovals: [], unreadable: [], hashedFiles: 0, hashedBytes: 0 };
-  const limit = pLimit(8);
-  const jobs: Promise<void>[] = [];
+  const result: LocalHashing = { statUpdates: [], statRemovals: [], unreadable: [], hashedFiles: 0, hashedBytes: 0 };
+  const toHash: PathState[] = [];
   for (const s of states.values()) {
     const e = s.local as LocalFile | undefined;
     if (e?.kind !== 'file') continue;
@@ -65,24 +64,21 @@ export async function hashLocalFiles(
       e.hash = cached.hash;
       continue;
     }
-    jobs.push(
-      limit(async () => {
-        try {
-          e.hash = await hashLocalFile(`${root}/${s.path}`, e.size);
-          result.hashedFiles++;
-          result.hashedBytes += e.size;
-          if (opts.now - e.mtimeMs > racyWindowMs(e.mtimeMs)) {
-            result.statUpdates.set(s.path, { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs ?? 0, ino: e.ino ?? 0, hash: e.hash });
-          }
-        } catch (err) {
-          // Vanished since the walk: it is simply gone. Unreadable: unknown, never "deleted".
-          if (err instanceof ArxError && err.code === 'NOT_FOUND') s.local = undefined;
-          else result.unreadable.push(s.path);
-        }
-      }),
-    );
+    toHash.push(s);
   }
-  await Promise.all(jobs);
+  await inLanes(toHash, 8, async (s) => {
+    const e = s.local as LocalFile;
+    try {
+      e.hash = await hashLocalFile(`${root}/${s.path}`, e.size);
+      result.hashedFiles++;
+      result.hashedBytes += e.size;
+      if (opts.now - e.mtimeMs > racyWindowMs(e.mtimeMs)) result.statUpdates.push(s.path);
+    } catch (err) {
+      // Vanished since the walk: it is simply gone. Unreadable: unknown, never "deleted".
+      if (err instanceof ArxError && err.code === 'NOT_FOUND') s.local = undefined;
+      else result.unreadable.push(s.path);
+    }
+  });
   for (const p of statCache.keys()) if (states.get(p)?.local === undefined) result.statRemovals.push(p);
   return result;
 }

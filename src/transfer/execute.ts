@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import pLimit from 'p-limit';
 import { depth, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
 import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
@@ -14,6 +13,7 @@ import { ArxError, ChangedDuringSyncError } from '../errors.js';
 import { SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
 import type { Remote, RemoteEntry } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
+import { inLanes } from '../util/lanes.js';
 import type { BackupStore } from './backups.js';
 
 export type ExecEvent =
@@ -82,8 +82,7 @@ export class Executor {
   }
 
   private async runParallel(actions: Action[], fn: (a: Action) => Promise<void>): Promise<void> {
-    const limit = pLimit(this.ctx.parallel);
-    await Promise.all(actions.map((a) => limit(() => this.guarded(a, fn))));
+    await inLanes(actions, this.ctx.parallel, (a) => this.guarded(a, fn), () => this.stopped());
   }
 
   /** Folders at one depth run in parallel; depths run in order. */
