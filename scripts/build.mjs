@@ -5,6 +5,8 @@ import { build } from 'esbuild';
 const common = {
   bundle: true,
   platform: 'node',
+  // Prefer ES module builds: some packages' CommonJS builds (UMD) cannot be bundled.
+  mainFields: ['module', 'main'],
   target: 'node20',
   format: 'esm',
   sourcemap: true,

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError, errnoCode } from '../errors.js';
-import { CONFLICT_POLICIES, REMOTE_TYPES, parseSize } from './schema.js';
+import { CONFLICT_POLICIES, envLayerSchema, REMOTE_TYPES, parseSize } from './schema.js';
+import { validateLayer } from './validate.js';
 
 type Kind = 'string' | 'port' | 'int' | 'percent' | 'bool' | 'size' | { oneOf: readonly string[] };
 
@@ -75,6 +76,8 @@ export function envToLayer(vars: Record<string, string | undefined>, label: stri
     if (raw === undefined) continue;
     const value = convert(name, raw, spec.kind, label);
     const [section, field] = spec.key.split('.') as [string, string];
+    // The same limits as in the files (e.g. sync.parallel at most 64).
+    validateLayer(envLayerSchema, { [section]: { [field]: value } }, `${label} ${name}`);
     const obj = (layer[section] ??= {}) as Record<string, unknown>;
     obj[field] = value;
   }

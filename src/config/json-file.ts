@@ -1,5 +1,6 @@
 /** Read a JSON file, turning syntax errors into messages with line and column. */
 import { readFileSync } from 'node:fs';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { ConfigError, errnoCode } from '../errors.js';
 
 /** 1-based line and column of a character offset. */
@@ -9,20 +10,41 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line: lines.length, column: lines[lines.length - 1]!.length + 1 };
 }
 
-/** Parse JSON text; `label` names the file in the error. */
+const PROBLEMS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'a property name in double quotes was expected',
+  ValueExpected: 'a value was expected',
+  ColonExpected: 'a colon was expected',
+  CommaExpected: 'a comma was expected',
+  CloseBraceExpected: 'a closing } was expected',
+  CloseBracketExpected: 'a closing ] was expected',
+  EndOfFileExpected: 'the end of the file was expected',
+  InvalidCommentToken: 'comments are not allowed in JSON',
+  UnexpectedEndOfComment: 'comments are not allowed in JSON',
+  UnexpectedEndOfString: 'a string is not closed',
+  UnexpectedEndOfNumber: 'malformed number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in a string',
+};
+
+/**
+ * Parse JSON text; `label` names the file in the error. The error gives line
+ * and column and never quotes the file (it may hold a secret).
+ */
 export function parseJsonText(text: string, label: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const pos = /at position (\d+)/.exec(msg);
-    const offset = pos ? Number(pos[1]) : text.length;
-    const { line, column } = lineColumn(text, offset);
-    const reason = msg.replace(/\s*in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
-    throw new ConfigError(
-      `${label}: invalid JSON at line ${line}, column ${column}: ${reason}`,
-      'CONFIG_JSON_SYNTAX',
-    );
+    return JSON.parse(body);
+  } catch {
+    const errors: ParseError[] = [];
+    parseJsonc(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const first = errors[0];
+    const offset = first?.offset ?? body.length;
+    const { line, column } = lineColumn(body, offset);
+    const code = first ? printParseErrorCode(first.error) : 'ValueExpected';
+    throw new ConfigError(`${label}: invalid JSON at line ${line}, column ${column}: ${PROBLEMS[code] ?? code}`, 'CONFIG_JSON_SYNTAX');
   }
 }
 

@@ -3,9 +3,9 @@
  * .env < .env.<ARX_ENV> < process environment. Every layer is validated on
  * its own, so an error names the file (or variable) it came from.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadEnvLayers } from './env.js';
 import { readJsonFile } from './json-file.js';
@@ -223,10 +223,12 @@ function checkRemote(cfg: EffectiveConfig, env: NodeJS.ProcessEnv): void {
   if (r.type === 'local') {
     if (!r.path) throw new ConfigError('remote.path: a local remote needs a folder path', 'CONFIG_INVALID');
     r.path = resolve(cfg.projectRoot, expandHome(r.path, env));
-    const folder = remoteFolder(cfg);
-    const rel = relative(cfg.projectRoot, folder);
+    // Compared with symbolic links resolved, as far as the folders exist.
+    const folder = realpathOfExisting(remoteFolder(cfg));
+    const root = realpathOfExisting(cfg.projectRoot);
+    const rel = relative(root, folder);
     const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-    const relBack = relative(folder, cfg.projectRoot);
+    const relBack = relative(folder, root);
     const contains = !relBack.startsWith('..') && !isAbsolute(relBack);
     if (inside || contains) {
       throw new ConfigError(
@@ -236,6 +238,19 @@ function checkRemote(cfg: EffectiveConfig, env: NodeJS.ProcessEnv): void {
     }
   } else if (r.type === 'sftp') {
     if (!r.host) throw new ConfigError('remote.host: an sftp remote needs a host (set remote.host or ARX_REMOTE_HOST)', 'CONFIG_INVALID');
+  }
+}
+
+/** The real path of `p`: its longest existing ancestor resolved, the rest appended. */
+function realpathOfExisting(p: string): string {
+  const rest: string[] = [];
+  for (let cur = p; ; cur = dirname(cur)) {
+    try {
+      return join(realpathSync(cur), ...rest.reverse());
+    } catch {
+      if (dirname(cur) === cur) return p;
+      rest.push(basename(cur));
+    }
   }
 }
 

@@ -73,6 +73,11 @@ export const globalConfigSchema = z.strictObject({
   notifications: notificationsSchema.optional(),
 });
 
+/** What the environment may set: the global shape plus the secrets that only it may hold. */
+export const envLayerSchema = globalConfigSchema.extend({
+  remote: remoteSchema.extend({ password: z.string().optional(), key_passphrase: z.string().optional() }).optional(),
+});
+
 export const projectConfigSchema = z.strictObject({
   project_id: z
     .string()

@@ -30,6 +30,20 @@ export interface SideStat {
   ino?: number;
 }
 
+/**
+ * A file modified this recently before it was read may change again within
+ * the filesystem's timestamp granularity without its stat changing, so its
+ * stat must not vouch for its content. Whole-second mtimes suggest a coarse
+ * filesystem (FAT, some network mounts).
+ */
+export function racyWindowMs(mtimeMs: number): number {
+  return mtimeMs % 1000 === 0 ? 2000 : 100;
+}
+
+export function isRacy(mtimeMs: number, readAtMs: number): boolean {
+  return readAtMs - mtimeMs <= racyWindowMs(mtimeMs);
+}
+
 /** Does a local file's current stat match what the base saw (so its content is the base's)? */
 export function statMatches(seen: SideStat, now: { size: number; mtimeMs: number; ctimeMs?: number; ino?: number }): boolean {
   return seen.size === now.size && seen.mtimeMs === now.mtimeMs && seen.ctimeMs === now.ctimeMs && seen.ino === now.ino;

@@ -4,15 +4,17 @@
  * per path, so large projects stay small in memory). Both walks start first,
  * on other threads where possible, and run while the base loads.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PROJECT_FILE } from '../config/load.js';
 import { knownRemoteHash, type Entry, type FileEntry, type Side } from '../core/entry.js';
 import { needsRemoteHash, type PathState } from '../core/reconcile.js';
 import type { SafetyCounts } from '../core/safety.js';
-import { ArxError } from '../errors.js';
+import { ArxError, PermissionDeniedError } from '../errors.js';
 import type { ListResult, Remote } from '../remote/types.js';
 import type { PathFilter } from '../scan/filter.js';
 import { hashLocalFiles, walkProject, type LocalHashing } from '../scan/local-scan.js';
-import { compactEntry, type CompactWalk, type WalkProblems } from '../scan/walk.js';
+import { compactEntry, ROOT, type CompactWalk, type WalkProblems } from '../scan/walk.js';
 import type { StatCacheEntry } from '../state/store.js';
 import { inLanes } from '../util/lanes.js';
 import type { Session } from './session.js';
@@ -23,6 +25,7 @@ export interface Gathered {
   local: WalkProblems & Omit<LocalHashing, 'unreadable'>;
   remote: WalkProblems;
   counts: SafetyCounts;
+  warnings: string[];
 }
 
 const ANCHORS: readonly string[] = [PROJECT_FILE];
@@ -57,6 +60,7 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
 
   const localWalk = await walking;
   walking = undefined;
+  assertRootReadable(localWalk, `the project folder ${session.cfg.projectRoot}`);
   const localProblems = problemsOf(localWalk);
   counts.holds.local = mergeCompact(states, localWalk, 'local', filter) + localProblems.tooLarge.length + localProblems.unreadable.length;
   localWalk.paths.length = 0;
@@ -66,6 +70,7 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   const remoteExists = await remote.rootExists();
   const listed = remoteExists ? await listing : undefined;
   listing = undefined;
+  if (listed !== undefined) assertRootReadable(listed, `the remote (${remote.describe()})`);
   const remoteProblems = problemsOf(listed);
   if (listed !== undefined) {
     const held = 'paths' in listed ? mergeCompact(states, listed, 'remote', filter) : mergeMap(states, listed.entries as Map<string, Entry>, 'remote', filter);
@@ -73,13 +78,21 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   }
 
   setAsideUnknown(states, [localProblems, remoteProblems]);
+  const warnings = isCaseInsensitive(session.cfg.projectRoot) ? setAsideCaseCollisions(states) : [];
   const precision = remote.capabilities.mtimePrecisionMs;
   for (const s of states.values()) {
     if (s.remote?.kind === 'file') s.remote.hash = knownRemoteHash(s.base, s.remote, precision);
   }
   await learnRemoteHashes(session, states, opts.parallel);
   const { unreadable: _u, ...localHashing } = hashing;
-  return { states, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts };
+  return { states, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts, warnings };
+}
+
+/** A side whose top folder cannot be read is unknown as a whole: the sync stops rather than see it as empty. */
+function assertRootReadable(walk: WalkProblems, what: string): void {
+  if (walk.unreadable.includes(ROOT)) {
+    throw new PermissionDeniedError(`cannot read ${what}; check its permissions (and that it is mounted); nothing was changed`, 'ROOT_UNREADABLE');
+  }
 }
 
 function problemsOf(walk: WalkProblems | undefined): WalkProblems {
@@ -142,6 +155,33 @@ function setAsideUnknown(states: Map<string, PathState>, sides: WalkProblems[]):
       }
     }
   }
+}
+
+/** Does the project folder's filesystem ignore case (macOS, Windows)? Probed with the project file's name. */
+function isCaseInsensitive(projectRoot: string): boolean {
+  return existsSync(join(projectRoot, PROJECT_FILE.toUpperCase()));
+}
+
+/**
+ * On a case-insensitive project folder, names that differ only in case (or
+ * in Unicode normalisation) would land on one file: they are set aside, with
+ * a warning, until one is renamed.
+ */
+function setAsideCaseCollisions(states: Map<string, PathState>): string[] {
+  const byFold = new Map<string, string[]>();
+  for (const path of states.keys()) {
+    const fold = path.normalize('NFC').toLowerCase();
+    const group = byFold.get(fold);
+    if (group) group.push(path);
+    else byFold.set(fold, [path]);
+  }
+  const warnings: string[] = [];
+  for (const group of byFold.values()) {
+    if (group.length < 2) continue;
+    for (const p of group) states.delete(p);
+    warnings.push(`${group.join(' and ')} differ only in case or accents and cannot both live in the project folder; rename one of them on the remote (left alone)`);
+  }
+  return warnings;
 }
 
 /**

@@ -13,6 +13,7 @@ import { buildPlan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
 import { ArxError, UsageError } from '../errors.js';
 import type { Remote } from '../remote/types.js';
+import { buildFilter, readArxignore } from '../scan/filter.js';
 import { BackupStore } from '../transfer/backups.js';
 import { Executor } from '../transfer/execute.js';
 import { openSession, type Session } from './session.js';
@@ -28,8 +29,8 @@ export interface ResolveResult {
   errors: ArxError[];
 }
 
-/** `a/b/name.ext` -> `a/b/name.conflict-remote-20261125-101500.ext` */
-export function conflictCopyName(path: string, now: Date, taken: (p: string) => boolean): string {
+/** `a/b/name.ext` -> `a/b/name.conflict-remote-20261125-101500.ext`, the first such name `taken` says is free. */
+export async function conflictCopyName(path: string, now: Date, taken: (p: string) => Promise<boolean>): Promise<string> {
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash + 1);
   const name = path.slice(slash + 1);
@@ -38,7 +39,7 @@ export function conflictCopyName(path: string, now: Date, taken: (p: string) => 
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   for (let i = 1; ; i++) {
     const candidate = `${dir}${stem}.conflict-remote-${stamp}${i === 1 ? '' : `-${i}`}${ext}`;
-    if (!taken(candidate)) return candidate;
+    if (!(await taken(candidate))) return candidate;
   }
 }
 
@@ -50,12 +51,26 @@ async function current(remote: Remote, path: string): Promise<Entry | undefined>
   return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, hash };
 }
 
-/** Remove a folder and everything in it from one side (local content goes to the backups). */
+/** Is `now` still the version recorded with the conflict? */
+function sameVersion(recorded: Entry | null | undefined, now: Entry | undefined): boolean {
+  if (recorded === null || recorded === undefined || now === undefined) return (recorded ?? undefined) === now;
+  if (recorded.kind !== now.kind) return false;
+  if (recorded.kind === 'dir' || now.kind === 'dir') return true;
+  return recorded.hash !== undefined ? recorded.hash === now.hash : recorded.size === now.size && recorded.mtimeMs === now.mtimeMs;
+}
+
+/** Remove a folder and everything synced in it from one side (local content goes to the backups). */
 async function removeTree(session: Session, side: Side, path: string, backups: BackupStore | undefined): Promise<void> {
   if (side === 'local' && backups) return backups.moveIn(path);
   const target = session[side === 'local' ? 'local' : 'remote'];
-  const listed = await target.list(undefined, path);
-  const paths = [...listed.entries.keys(), ...listed.temporaries].sort(compareTreeOrder).reverse();
+  const filter = buildFilter({
+    arxignore: readArxignore(session.cfg.projectRoot),
+    include: session.cfg.sync.include_patterns,
+    exclude: session.cfg.sync.exclude_patterns,
+  });
+  // Only what the sync would see goes; anything else (ignored files) stays, and the folder with it.
+  const listed = await target.list(filter, path);
+  const paths = [...listed.entries.keys()].sort(compareTreeOrder).reverse();
   for (const p of paths) await target.remove(p);
   await target.remove(path);
 }
@@ -64,21 +79,27 @@ export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: 
   const session = await openSession(cfg, `resolve ${path}`, now);
   try {
     const open = session.store.listConflicts(session.remoteId);
-    if (!open.some((c) => c.path === path)) {
+    const record = open.find((c) => c.path === path);
+    if (record === undefined) {
       const hint = open.length === 0 ? 'there are no open conflicts' : `open conflicts: ${open.slice(0, 5).map((c) => c.path).join(', ')}${open.length > 5 ? ', ...' : ''}`;
       throw new UsageError(`no open conflict for ${path}; ${hint}`, 'NO_SUCH_CONFLICT');
     }
-    const syncId = `resolve_${now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}`;
-    const backups = cfg.sync.auto_backup ? new BackupStore(cfg.projectRoot, syncId) : undefined;
+    const entries: Record<Side, Entry | undefined> = { local: await current(session.local, path), remote: await current(session.remote, path) };
+    // Settle only the versions the user saw listed: a newer edit on either side is never overwritten unseen.
+    for (const side of ['local', 'remote'] as const) {
+      if (!sameVersion(record[side] as Entry | null, entries[side])) {
+        throw new UsageError(`${path} changed on ${side} since the conflict was found; run \`arx sync\` to see it again`, 'CONFLICT_CHANGED');
+      }
+    }
+    const backups = cfg.sync.auto_backup ? new BackupStore(cfg.projectRoot, `resolve_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`) : undefined;
     const result: ResolveResult = { path, keep, backups: [], errors: [] };
     const sides: Record<Side, Remote> = { local: session.local, remote: session.remote };
-    const entries: Record<Side, Entry | undefined> = { local: await current(session.local, path), remote: await current(session.remote, path) };
 
     const actions: Action[] = [];
     const scanned: Record<Side, Map<string, Entry>> = { local: new Map(), remote: new Map() };
     if (keep === 'both') {
       if (!entries.local || !entries.remote) throw new UsageError(`${path} no longer exists on both sides; run \`arx sync\` instead`, 'CONFLICT_GONE');
-      const copy = conflictCopyName(path, now, () => false);
+      const copy = await conflictCopyName(path, now, async (p) => (await session.remote.stat(p)) !== undefined || (await session.local.stat(p)) !== undefined);
       await session.remote.rename(path, copy);
       result.conflictCopy = copy;
       scanned.local.set(path, entries.local);
@@ -98,10 +119,15 @@ export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: 
       actions.push(transferAction(path, keep, winner));
     }
 
-    const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2 }).run(buildPlan(actions));
+    const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: Date.now() }).run(buildPlan(actions));
     result.errors.push(...exec.failed.map((f) => f.error));
     for (const s of exec.skipped) result.errors.push(new ArxError('remote', 'CHANGED_DURING_SYNC', s.message));
-    if (result.errors.length === 0) session.store.deleteConflict(session.remoteId, path);
+    if (result.errors.length === 0) {
+      // What the base knew below this path described the old tree: forget it, so the next
+      // sync compares that subtree afresh (copies, never deletions of unseen files).
+      session.store.deleteBaseUnder(session.remoteId, path);
+      session.store.deleteConflict(session.remoteId, path);
+    }
     result.backups = backups?.kept ?? [];
     return result;
   } finally {

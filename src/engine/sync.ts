@@ -3,7 +3,8 @@
  * execute, record conflicts and history. Returns the status; only errors
  * before the sync starts (configuration, lock) are thrown.
  */
-import type { EffectiveConfig } from '../config/load.js';
+import { PROJECT_FILE, type EffectiveConfig } from '../config/load.js';
+import { keepProjectFile } from '../core/anchors.js';
 import type { FileEntry } from '../core/entry.js';
 import { buildPlan, countPlan, planActions } from '../core/plan.js';
 import { reconcile, type Action, type PathState } from '../core/reconcile.js';
@@ -95,16 +96,17 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   });
 
   emit({ type: 'phase', phase: 'scan', message: `scanning ${cfg.projectRoot} and ${remote.describe()}` });
-  const g = await gather(session, filter, { now: clock().getTime(), parallel: cfg.sync.parallel });
+  const scanTime = clock().getTime();
+  const g = await gather(session, filter, { now: scanTime, parallel: cfg.sync.parallel });
   throwIfCancelled(opts.signal);
   const { states } = g;
-  if (!opts.dryRun) await cleanTemporaries(session, g.local.temporaries, g.remote.temporaries, clock().getTime());
   reportSkipped(status, g.local, g.remote);
+  status.warnings.push(...g.warnings);
 
   emit({ type: 'phase', phase: 'plan', message: 'comparing both sides with the last sync' });
-  const { actions } = reconcile(states.values());
+  const actions = keepProjectFile(reconcile(states.values()).actions, PROJECT_FILE);
   const plan = buildPlan(actions);
-  saveStatCache(store, states, g.local, actions);
+  if (!opts.dryRun) saveStatCache(store, states, g.local, actions);
 
   status.conflicts = plan.conflicts.map((a) => ({ path: a.path, kind: a.conflict!, reason: a.reason }));
   status.conflicts_pending = plan.conflicts.length;
@@ -129,6 +131,8 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     return;
   }
 
+  // Changes start here, after the safety checks.
+  await cleanTemporaries(session, g.local.temporaries, g.remote.temporaries, clock().getTime());
   if (!g.remoteExists) await remote.createRoot();
   const transfers = [...plan.copies, ...plan.replacements];
   emit({ type: 'plan', files: planActions(plan).length - plan.conflicts.length - plan.records.length, bytes: transfers.reduce((n, a) => n + sizeOf(states.get(a.path), a), 0) });
@@ -140,6 +144,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     store,
     remoteId,
     backups,
+    scanTime,
     parallel: cfg.sync.parallel,
     signal: opts.signal,
     onEvent: emit,

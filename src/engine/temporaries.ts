@@ -13,8 +13,7 @@ export async function cleanTemporaries(session: Session, local: string[], remote
   for (const path of local) await session.local.remove(path).catch(() => undefined);
   for (const path of remote) {
     const t = parseTempName(path);
-    const ours = t?.writer === session.writer;
-    const abandoned = t === undefined || now - t.createdAt > ABANDONED_TEMP_MS;
-    if (ours || abandoned) await session.remote.remove(path).catch(() => undefined);
+    if (t === undefined) continue; // not a name arx makes: leave it alone
+    if (t.writer === session.writer || now - t.createdAt > ABANDONED_TEMP_MS) await session.remote.remove(path).catch(() => undefined);
   }
 }

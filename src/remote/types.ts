@@ -48,7 +48,7 @@ export interface ListResult {
 export interface WriteOptions {
   mtimeMs: number;
   /** Runs after every byte is written and before the file is renamed into place; throwing aborts the write. */
-  verify?: () => void;
+  verify?: () => void | Promise<void>;
 }
 
 export interface Remote {

@@ -29,10 +29,16 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
   let lastLine = 0;
   let bar: cliProgress.SingleBar | undefined;
 
+  // While the bar is drawn, messages wait below it until it is done.
+  const held: string[] = [];
   const line = (text: string): void => {
-    if (bar) bar.stop();
+    if (bar) held.push(text);
+    else out.write(`arx: ${text}\n`);
+  };
+  const stopBar = (): void => {
+    bar?.stop();
     bar = undefined;
-    out.write(`arx: ${text}\n`);
+    for (const text of held.splice(0)) out.write(`arx: ${text}\n`);
   };
   const pct = (): number => (totalBytes > 0 ? Math.floor((bytes / totalBytes) * 100) : total > 0 ? Math.floor((done / total) * 100) : 100);
   const render = (force: boolean): void => {
@@ -53,8 +59,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
         case 'phase':
           if (e.phase === 'finish') {
             if (total > 0) render(true);
-            bar?.stop();
-            bar = undefined;
+            stopBar();
           } else if (e.phase !== 'transfer') line(e.message);
           return;
         case 'plan':
@@ -95,8 +100,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
       if (mode !== 'off') line(message);
     },
     stop() {
-      bar?.stop();
-      bar = undefined;
+      stopBar();
     },
   };
 }

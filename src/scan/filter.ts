@@ -43,7 +43,7 @@ export function readArxignore(projectRoot: string): string[] {
 
 function compile(patterns: string[], label: string): Ignore {
   try {
-    return ignore({ allowRelativePaths: true }).add(patterns);
+    return ignore({ allowRelativePaths: true, ignorecase: false }).add(patterns);
   } catch (err) {
     throw new ConfigError(`${label}: invalid pattern (${err instanceof Error ? err.message : String(err)})`);
   }

@@ -4,7 +4,7 @@
  * (hashes of files the base does not vouch for) has the cached hash; only the
  * rest are read.
  */
-import { statMatches, type FileEntry } from '../core/entry.js';
+import { isRacy, statMatches, type FileEntry } from '../core/entry.js';
 import type { PathState } from '../core/reconcile.js';
 import { ArxError } from '../errors.js';
 import { hashLocalFile } from '../remote/local/local-remote.js';
@@ -23,15 +23,6 @@ export interface LocalHashing {
   unreadable: string[];
   hashedFiles: number;
   hashedBytes: number;
-}
-
-/**
- * A file modified this recently may change again within the filesystem's
- * timestamp granularity without its stat changing: such a hash is not cached.
- * Whole-second mtimes suggest a coarse filesystem (FAT, some network mounts).
- */
-function racyWindowMs(mtimeMs: number): number {
-  return mtimeMs % 1000 === 0 ? 2000 : 100;
 }
 
 /** Start walking the project folder (on another thread when possible), with ctime and inode. */
@@ -72,7 +63,7 @@ export async function hashLocalFiles(
       e.hash = await hashLocalFile(`${root}/${s.path}`, e.size);
       result.hashedFiles++;
       result.hashedBytes += e.size;
-      if (opts.now - e.mtimeMs > racyWindowMs(e.mtimeMs)) result.statUpdates.push(s.path);
+      if (!isRacy(e.mtimeMs, opts.now)) result.statUpdates.push(s.path);
     } catch (err) {
       // Vanished since the walk: it is simply gone. Unreadable: unknown, never "deleted".
       if (err instanceof ArxError && err.code === 'NOT_FOUND') s.local = undefined;

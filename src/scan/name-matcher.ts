@@ -3,9 +3,70 @@
  * except a trailing one): each pattern compiles to one regular expression and
  * the last matching pattern decides, as in gitignore. Used only where walks
  * never descend into excluded folders, so a name's folders are already known
- * to be synced.
+ * to be synced. Case-sensitive, like git on Linux.
  */
-import picomatch from 'picomatch';
+
+/** gitignore glob (one name) -> anchored regular expression. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '\\' && i + 1 < glob.length) {
+      re += escapeRe(glob[++i]!);
+    } else if (c === '*') {
+      while (glob[i + 1] === '*') i++;
+      re += '[^/]*';
+    } else if (c === '?') {
+      re += '[^/]';
+    } else if (c === '[') {
+      const end = classEnd(glob, i);
+      // An unclosed bracket makes the whole pattern match nothing (as in git).
+      if (end < 0) return /(?!)/;
+      let body = glob.slice(i + 1, end);
+      let negate = false;
+      if (body.startsWith('!') || body.startsWith('^')) {
+        negate = true;
+        body = body.slice(1);
+      }
+      re += `[${negate ? '^' : ''}${classBody(body)}]`;
+      i = end;
+    } else {
+      re += escapeRe(c);
+    }
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** The inside of a bracket expression, with regex-special characters escaped (ranges kept). */
+function classBody(body: string): string {
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    let c = body[i]!;
+    if (c === '\\' && i + 1 < body.length) c = body[++i]!;
+    else if (c === '-') {
+      out += '-';
+      continue;
+    }
+    out += c === '\\' || c === ']' || c === '[' || c === '^' || c === '-' ? `\\${c}` : c;
+  }
+  return out;
+}
+
+/** Index of the ']' closing the class that opens at `start`, or -1. */
+function classEnd(glob: string, start: number): number {
+  let i = start + 1;
+  if (glob[i] === '!' || glob[i] === '^') i++;
+  if (glob[i] === ']') i++;
+  for (; i < glob.length; i++) {
+    if (glob[i] === '\\') i++;
+    else if (glob[i] === ']') return i;
+  }
+  return -1;
+}
+
+function escapeRe(c: string): string {
+  return /[.*+?^${}()|[\]\\/-]/.test(c) ? `\\${c}` : c;
+}
 
 interface Rule {
   test: (name: string) => boolean;
@@ -37,7 +98,6 @@ function cleanPattern(raw: string): { body: string; negated: boolean; dirOnly: b
     dirOnly = true;
     p = p.slice(0, -1);
   }
-  p = p.replace(/\\(\s)/g, '$1');
   return p === '' ? undefined : { body: p, negated, dirOnly };
 }
 
@@ -49,10 +109,8 @@ export class NameMatcher {
     for (const raw of patterns) {
       const p = cleanPattern(raw);
       if (p === undefined) continue;
-      // A leading '!' means negation to picomatch; here it is a literal character.
-      const glob = p.body.startsWith('!') ? `\\${p.body}` : p.body;
-      const test = picomatch(glob, { dot: true, nobrace: true, noextglob: true });
-      this.rules.push({ test, negated: p.negated, dirOnly: p.dirOnly });
+      const re = globToRegExp(p.body);
+      this.rules.push({ test: (name) => re.test(name), negated: p.negated, dirOnly: p.dirOnly });
     }
   }
 

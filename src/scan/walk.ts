@@ -50,6 +50,9 @@ export type WalkSink = (path: string, st: Stats | undefined) => void;
 
 export type WalkProblems = Omit<ListResult, 'entries'>;
 
+/** The error code when the walked folder itself cannot be read ('' in `unreadable`). */
+export const ROOT = '';
+
 /**
  * Walk `root` (absolute), handing every included file and folder to `sink`.
  * A missing root yields nothing. Uses synchronous calls on purpose: for many
@@ -91,7 +94,11 @@ export function walkInto(root: string, opts: WalkOptions, sink: WalkSink): WalkP
           if (errnoCode(err) !== 'ENOENT') problems.unreadable.push(path);
           continue;
         }
-        if (!st.isFile()) continue;
+        // Became a link or a special file since the folder was read: set aside, never "deleted".
+        if (!st.isFile()) {
+          problems.special.push(path);
+          continue;
+        }
         if (max !== undefined && st.size > max) problems.tooLarge.push(path);
         else sink(path, st);
       } else if (!(filter?.excludeFile(path) ?? false)) {

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { LockHeldError } from '../errors.js';
+import { errnoCode, fsErrorToArx, LockHeldError, PermissionDeniedError } from '../errors.js';
 
 export interface LockInfo {
   pid: number;
@@ -25,17 +25,27 @@ export class ProjectLock {
 
   /** Take the lock or throw LockHeldError naming the holder. */
   static acquire(stateDir: string, command: string, now: Date): ProjectLock {
-    mkdirSync(stateDir, { recursive: true });
-    const db = new Database(join(stateDir, 'lock.db'), { timeout: 0 });
+    let db: Database.Database;
+    try {
+      mkdirSync(stateDir, { recursive: true });
+      db = new Database(join(stateDir, 'lock.db'), { timeout: 0 });
+    } catch (err) {
+      throw fsErrorToArx(err, `opening the project lock in ${stateDir}`);
+    }
     try {
       db.exec('BEGIN EXCLUSIVE');
-    } catch {
+    } catch (err) {
       db.close();
-      throw new LockHeldError(describeHolder(join(stateDir, 'lock.json')));
+      if (errnoCode(err) === 'SQLITE_BUSY' || errnoCode(err) === 'SQLITE_LOCKED') throw new LockHeldError(describeHolder(join(stateDir, 'lock.json')));
+      throw new PermissionDeniedError(`cannot lock the project (${stateDir}/lock.db): ${err instanceof Error ? err.message : String(err)}; check the folder's permissions`, 'LOCK_UNAVAILABLE');
     }
     const infoFile = join(stateDir, 'lock.json');
     const info: LockInfo = { pid: process.pid, host: hostname(), since: now.toISOString(), command };
-    writeFileSync(infoFile, JSON.stringify(info) + '\n');
+    try {
+      writeFileSync(infoFile, JSON.stringify(info) + '\n');
+    } catch {
+      // Only informative (who holds the lock); the lock itself is held.
+    }
     return new ProjectLock(db, infoFile);
   }
 

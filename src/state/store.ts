@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BaseEntry } from '../core/entry.js';
-import { ArxError } from '../errors.js';
+import { ArxError, errnoCode, PermissionDeniedError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export interface StatCacheEntry {
@@ -88,9 +88,13 @@ export class StateStore {
       return new StateStore(db);
     } catch (err) {
       if (err instanceof ArxError) throw err;
+      const code = errnoCode(err);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
+        throw new PermissionDeniedError(`cannot open the state database ${file} (${code}); check the permissions of ${stateDir}`, 'STATE_DENIED');
+      }
       const msg = err instanceof Error ? err.message : String(err);
       throw new ArxError(
-        'internal',
+        'config',
         'STATE_UNREADABLE',
         `state database ${file} cannot be opened (${msg}); move it away and sync again: arx then compares both sides afresh and overwrites nothing`,
         { cause: err },
@@ -137,6 +141,11 @@ export class StateStore {
 
   deleteBase(remoteId: string, path: string): void {
     this.stmts.deleteBase.run(remoteId, path);
+  }
+
+  /** Forget every base entry strictly below a folder ('/' sorts just before '0'). */
+  deleteBaseUnder(remoteId: string, folder: string): void {
+    this.db.prepare('DELETE FROM base WHERE remote_id = ? AND path > ? AND path < ?').run(remoteId, `${folder}/`, `${folder}0`);
   }
 
   loadStatCache(): Map<string, StatCacheEntry> {
@@ -214,7 +223,7 @@ function migrate(db: Database.Database, file: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     throw new ArxError(
-      'internal',
+      'config',
       'STATE_TOO_NEW',
       `state database ${file} was written by a newer arx (schema ${version}, this arx knows ${SCHEMA_VERSION}); upgrade arx`,
     );

@@ -27,10 +27,11 @@ export class BackupStore {
     this.dir = join(backupsRoot(projectRoot), syncId);
   }
 
+  /** Where to keep `path`: its own name, or `name.2`, `name.3`... if kept already (never overwrite a backup). */
   private async target(path: string): Promise<string> {
     const dest = join(this.dir, path);
     await mkdir(dirname(dest), { recursive: true });
-    return dest;
+    for (let i = 2, candidate = dest; ; candidate = `${dest}.${i++}`) if (!(await exists(candidate))) return candidate;
   }
 
   /** Keep the current content of a local file that is about to be replaced. */
@@ -41,6 +42,7 @@ export class BackupStore {
       await link(src, dest);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' && !(await exists(src))) return;
+      if (errnoCode(err) === 'EEXIST') throw fsErrorToArx(err, `backing up ${src}`);
       try {
         await copyFile(src, dest);
       } catch (err2) {

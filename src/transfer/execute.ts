@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import { depth, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
+import { depth, isRacy, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
 import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
 import { ArxError, ChangedDuringSyncError } from '../errors.js';
@@ -29,6 +29,8 @@ export interface ExecContext {
   scanned: Record<Side, { get(path: string): Entry | undefined }>;
   store: StateStore;
   remoteId: string;
+  /** When the scan read the files (ms since the epoch). */
+  scanTime: number;
   /** Present when auto_backup is on. */
   backups?: BackupStore;
   parallel: number;
@@ -51,10 +53,15 @@ export interface ExecResult {
 
 const DIR_STAT: SideStat = { size: 0, mtimeMs: 0 };
 
-/** What the base records of one side; local files also keep ctime and inode. */
-function statOf(e: (Entry & { ctimeMs?: number; ino?: number }) | RemoteEntry | undefined): SideStat {
+/**
+ * What the base records of one side. Local files also keep ctime and inode,
+ * which let the next scan trust the base without reading the file, unless the
+ * file was modified too shortly before `readAt` for its stat to vouch for it.
+ */
+function statOf(e: (Entry & { ctimeMs?: number; ino?: number }) | RemoteEntry | undefined, readAt: number): SideStat {
   if (e === undefined || e.kind === 'dir') return DIR_STAT;
-  return e.ctimeMs === undefined ? { size: e.size, mtimeMs: e.mtimeMs } : { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino };
+  if (e.ctimeMs === undefined || isRacy(e.mtimeMs, readAt)) return { size: e.size, mtimeMs: e.mtimeMs };
+  return { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino };
 }
 
 export class Executor {
@@ -111,7 +118,8 @@ export class Executor {
       }
       this.result.failed.push({ path: a.path, error });
       this.ctx.onEvent?.({ type: 'failed', action: a, error });
-      if (error.category === 'network' || error.code === 'DISK_FULL') this.result.aborted ??= error;
+      // Faults that will hit every remaining action too: stop here.
+      if (error.category === 'network' || error.code === 'DISK_FULL' || error.code === 'ROOT_REPLACED') this.result.aborted ??= error;
     }
   }
 
@@ -128,8 +136,8 @@ export class Executor {
         store.putBase(remoteId, a.path, {
           kind: l.kind,
           hash: l.kind === 'file' ? l.hash! : null,
-          local: statOf(l),
-          remote: statOf(r),
+          local: statOf(l, this.ctx.scanTime),
+          remote: statOf(r, this.ctx.scanTime),
         });
       }
     });
@@ -137,16 +145,19 @@ export class Executor {
 
   /** The destination must still be what the scan saw, or we would overwrite an unseen change. */
   private async assertUnchanged(side: Side, path: string): Promise<RemoteEntry | undefined> {
-    const remote = this.ctx.sides[side];
-    const now = await remote.stat(path);
-    const seen = this.ctx.scanned[side].get(path);
-    const same =
-      now === undefined || seen === undefined
-        ? now === seen
-        : now.kind === seen.kind &&
-          (seen.kind === 'dir' || (now.size === seen.size && sameMtime(now.mtimeMs, seen.mtimeMs, remote.capabilities.mtimePrecisionMs)));
-    if (!same) throw new ChangedDuringSyncError(path);
+    const now = await this.ctx.sides[side].stat(path);
+    if (!this.sameStat(side, now, this.ctx.scanned[side].get(path))) throw new ChangedDuringSyncError(path);
     return now;
+  }
+
+  /** Same kind, and for files the same size and mtime (and, where both know them, ctime and inode). */
+  private sameStat(side: Side, now: RemoteEntry | undefined, seen: (Entry & { ctimeMs?: number; ino?: number }) | RemoteEntry | undefined): boolean {
+    if (now === undefined || seen === undefined) return now === seen;
+    if (now.kind !== seen.kind) return false;
+    if (seen.kind === 'dir') return true;
+    if (now.size !== seen.size || !sameMtime(now.mtimeMs, seen.mtimeMs, this.ctx.sides[side].capabilities.mtimePrecisionMs)) return false;
+    if (seen.ctimeMs !== undefined && now.ctimeMs !== undefined && seen.ctimeMs !== now.ctimeMs) return false;
+    return seen.ino === undefined || now.ino === undefined || seen.ino === now.ino;
   }
 
   private async mkdir(a: Action): Promise<void> {
@@ -185,17 +196,29 @@ export class Executor {
     const dest = this.ctx.sides[to];
     this.ctx.onEvent?.({ type: 'start', action: a, bytes: src.size });
 
-    const current = await this.assertUnchanged(to, a.path);
-    if (current?.kind === 'dir') await dest.remove(a.path);
-    else if (current?.kind === 'file' && to === 'local' && this.ctx.backups) await this.ctx.backups.keepBeforeOverwrite(a.path);
+    let current = await this.assertUnchanged(to, a.path);
+    if (current?.kind === 'dir') {
+      await dest.remove(a.path);
+      current = undefined;
+    } else if (current?.kind === 'file' && to === 'local' && this.ctx.backups) {
+      await this.ctx.backups.keepBeforeOverwrite(a.path);
+      current = await dest.stat(a.path); // the backup link itself changes the ctime
+    }
+    // Checked again after the data is written and just before the rename: neither the
+    // source (a torn read) nor the destination (a save meanwhile) may have changed.
+    const stillSame = async (): Promise<void> => {
+      if (!this.sameStat(from, await source.stat(a.path), src)) throw new ChangedDuringSyncError(a.path);
+      const destNow = await dest.stat(a.path);
+      if (!this.sameStat(to, destNow, current)) throw new ChangedDuringSyncError(a.path);
+    };
 
     let written: RemoteEntry;
     let hash: string;
     if (src.size <= SMALL_FILE_BYTES) {
       const data = await source.readAll(a.path);
       hash = createHash('sha256').update(data).digest('hex');
-      if (src.hash !== undefined && hash !== src.hash) throw new ChangedDuringSyncError(a.path);
-      written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs });
+      if ((src.hash !== undefined && hash !== src.hash) || data.length !== src.size) throw new ChangedDuringSyncError(a.path);
+      written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame });
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });
     } else {
       const h = createHash('sha256');
@@ -203,15 +226,16 @@ export class Executor {
       let digest = '';
       written = await dest.write(a.path, counted, {
         mtimeMs: src.mtimeMs,
-        verify: () => {
+        verify: async () => {
           digest = h.digest('hex');
           if (src.hash !== undefined && digest !== src.hash) throw new ChangedDuringSyncError(a.path);
+          await stillSame();
         },
       });
       hash = digest;
     }
-    const srcStat = statOf(src);
-    const destStat = statOf(written);
+    const srcStat = statOf(src, this.ctx.scanTime);
+    const destStat = statOf(written, Date.now());
     this.commit(a.path, {
       kind: 'file',
       hash,

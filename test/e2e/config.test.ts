@@ -1,5 +1,5 @@
 /** Layered configuration, validation errors, `config show` and `init`, through the CLI. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { arx, cleanEnv, snapshot, tempDir, twoSided, write } from '../helpers/cli.js';
@@ -81,11 +81,33 @@ describe('configuration errors', () => {
     expect(r.stderr).toContain('ARX_REMOTE_PORT: expected a port number 1-65535, got "ssh"');
   });
 
-  it('a remote folder inside the project is refused', () => {
+  it('a broken global file names line and column and never echoes its content', () => {
+    const p = project(validArxfile(join(tempDir(), 'r')));
+    const globalFile = join(p.top, 'global.json');
+    writeFileSync(globalFile, '{"remote": {"type": "sftp", "host": "h",\n  "key_file": s3cr3t-value}}');
+    const r = arx(['sync'], { cwd: p.dir, env: { ...p.env, ARX_CONFIG: globalFile } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('global.json: invalid JSON at line 2, column 15');
+    expect(r.stderr).not.toContain('s3cr3t');
+  });
+
+  it('environment values obey the same limits as the files', () => {
+    const p = project(validArxfile(join(tempDir(), 'r')));
+    const r = arx(['sync'], { cwd: p.dir, env: { ...p.env, ARX_SYNC_PARALLEL: '100000' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ARX_SYNC_PARALLEL');
+  });
+
+  it('a remote folder inside the project is refused, also through a symbolic link', () => {
     const p = project({ project_id: 'x', remote: { type: 'local', path: 'sub' } });
     const r = p.run('sync');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('overlaps the project folder');
+    symlinkSync(p.dir, join(p.top, 'alias'));
+    writeFileSync(join(p.dir, 'arxfile.json'), JSON.stringify({ project_id: 'x', remote: { type: 'local', path: join(p.top, 'alias', 'inner') } }));
+    const viaLink = p.run('sync');
+    expect(viaLink.code).toBe(2);
+    expect(viaLink.stderr).toContain('overlaps the project folder');
   });
 
   it('usage errors exit 2', () => {

@@ -33,8 +33,17 @@ export function arxSpawn(args: string[], opts: { cwd: string; env: NodeJS.Proces
   return spawn(ARX, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+const created: string[] = [];
+
+/** A fresh folder, removed after the test file (see cleanup.ts). */
 export function tempDir(prefix = 'arx-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export function write(root: string, rel: string, content: string | Buffer): void {

@@ -13,8 +13,11 @@ const PATTERN_SETS: string[][] = [
   ['cache/', '!cache'],
   ['**foo', 'x**'],
   ['*.ifc', '!*.small.ifc', '*.tiny.small.ifc'],
+  ['*.tmp', '[!a]*.json', 'foo(1).json', 'a+b.txt', '{x,y}.md', '$HOME', 'c^d', 'e|f'],
+  ['[a-c]?.txt', '[]x].txt', '[!]]z', 'we[i', '\\*star', 'q\\?'],
 ];
-const NAMES = ['a.tmp', 'a.tmp.x', '.tmp', 'x.swp', 'notes~', '.DS_Store', 'Thumbs.db', 'node_modules', 'data.json', 'keep.json', 'build',
+const NAMES = ['A.TMP', 'b.json', 'a.json', 'foo(1).json', 'foo1.json', 'a+b.txt', 'aab.txt', '{x,y}.md', 'x.md', '$HOME', 'c^d', 'e|f', 'e',
+  'a1.txt', 'd1.txt', ']x.txt', 'x.txt', ']z', 'az', 'we[i', '*star', 'xstar', 'q?', 'qx', 'a.tmp', 'a.tmp.x', '.tmp', 'x.swp', 'notes~', '.DS_Store', 'Thumbs.db', 'node_modules', 'data.json', 'keep.json', 'build',
   'abc', 'axc', 'ac', 'a.txt', 'b-file.txt', 'c.txt', '#hash', 'hash', '!bang', 'bang', 'trailing', 'trailing   ', 'esc ', 'esc', 'x.bak', 'cache',
   'xfoo', 'foo', 'xyz', 'm.ifc', 'm.small.ifc', 'm.tiny.small.ifc', 'Hello, 世界.json', 'hello? sausage'];
 
@@ -22,7 +25,7 @@ describe('NameMatcher agrees with gitignore rules (the ignore library) on names'
   for (const patterns of PATTERN_SETS) {
     it(JSON.stringify(patterns), () => {
       expect(allNameOnly(patterns)).toBe(true);
-      const ref = ignore({ allowRelativePaths: true }).add(patterns);
+      const ref = ignore({ allowRelativePaths: true, ignorecase: false }).add(patterns);
       const m = new NameMatcher(patterns);
       for (const name of NAMES) {
         expect([name, 'file', m.excludes(name, false)]).toEqual([name, 'file', ref.ignores(name)]);

@@ -1,6 +1,6 @@
 /** `arx conflicts [--json]` and `arx resolve PATH --keep local|remote|both` */
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, type EffectiveConfig } from '../../config/load.js';
 import { resolveConflict, type KeepChoice } from '../../engine/resolve.js';
 import { openStore } from '../../engine/session.js';
 import { remoteIdOf } from '../../remote/factory.js';
@@ -9,7 +9,24 @@ import { table } from '../../report/format.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
 import { printJson, say } from '../output.js';
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
+
+/**
+ * The conflict a user means: a path as `arx conflicts` prints it (relative to
+ * the project root), or one relative to the working folder inside the project.
+ */
+function conflictPathFromUser(cfg: EffectiveConfig, raw: string): string {
+  const asPrinted = normaliseUserPath(raw);
+  const fromCwd = relative(cfg.projectRoot, resolve(process.cwd(), raw));
+  if (fromCwd === '' || fromCwd.startsWith('..') || isAbsolute(fromCwd)) return asPrinted;
+  const store = openStore(cfg);
+  try {
+    const open = new Set(store.listConflicts(remoteIdOf(cfg)).map((c) => c.path));
+    return open.has(asPrinted) || !open.has(normaliseUserPath(fromCwd)) ? asPrinted : normaliseUserPath(fromCwd);
+  } finally {
+    store.close();
+  }
+}
 
 export function registerConflicts(program: Command): void {
   program
@@ -44,10 +61,7 @@ export function registerConflicts(program: Command): void {
       handler<{ keep: KeepChoice }>(async (opts, cmd, [rawPath]) => {
         const g = globals(cmd);
         const cfg = loadConfig({ projectDir: g.project });
-        // Accept a path relative to the project root, or to the working folder when inside the project.
-        const fromCwd = relative(cfg.projectRoot, resolve(process.cwd(), rawPath!));
-        const inProject = !fromCwd.startsWith('..') && process.cwd().startsWith(cfg.projectRoot);
-        const path = normaliseUserPath(inProject && !rawPath!.startsWith('/') && process.cwd() !== cfg.projectRoot ? fromCwd : rawPath!);
+        const path = conflictPathFromUser(cfg, rawPath!);
         const res = await resolveConflict(cfg, path, opts.keep, new Date());
         if (res.errors.length > 0) {
           for (const e of res.errors) process.stderr.write(`arx: error: ${e.message}\n`);

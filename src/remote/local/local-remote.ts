@@ -40,6 +40,22 @@ export class LocalFolderRemote implements Remote {
     this.hiddenTopLevel = opts.hiddenTopLevel ?? new Set();
     this.identity = opts.identity ?? false;
     this.io = isNetworkFolder(root) ? asyncIo : syncIo;
+    this.rootIdentity = identityOf(root);
+  }
+
+  /** Device and inode of the folder when first seen: a different folder there (an unmounted or swapped drive) stops all writes. */
+  private rootIdentity: string | undefined;
+
+  private checkRoot(): void {
+    const now = identityOf(this.root);
+    if (this.rootIdentity === undefined) this.rootIdentity = now;
+    else if (now !== this.rootIdentity) {
+      throw new ArxError(
+        'remote',
+        'ROOT_REPLACED',
+        `${this.root} ${now === undefined ? 'disappeared' : 'was replaced (unmounted or moved?)'} during the sync; nothing more was changed there`,
+      );
+    }
   }
 
   describe(): string {
@@ -63,6 +79,7 @@ export class LocalFolderRemote implements Remote {
   async createRoot(): Promise<void> {
     try {
       await mkdir(this.root, { recursive: true });
+      this.rootIdentity = identityOf(this.root);
     } catch (err) {
       throw fsErrorToArx(err, `creating ${this.root}`);
     }
@@ -82,7 +99,7 @@ export class LocalFolderRemote implements Remote {
     try {
       const st = await this.io.lstat(this.abs(path));
       if (st.isDirectory()) return { kind: 'dir', size: 0, mtimeMs: st.mtimeMs };
-      if (st.isFile()) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs };
+      if (st.isFile()) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
       throw new ArxError('remote', 'NOT_A_FILE', `${this.abs(path)} is neither a file nor a folder`);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
@@ -110,16 +127,17 @@ export class LocalFolderRemote implements Remote {
   }
 
   async write(path: string, data: Readable | Buffer, opts: WriteOptions): Promise<RemoteEntry> {
+    this.checkRoot();
     const target = this.abs(path);
     const tmp = `${dirname(target)}/${tempName(this.writer)}`;
     let st: Stats;
     try {
       if (Buffer.isBuffer(data)) {
         st = await this.io.writeNewFile(tmp, data, opts.mtimeMs);
-        opts.verify?.();
+        await opts.verify?.();
       } else {
         await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
-        opts.verify?.();
+        await opts.verify?.();
         const when = new Date(opts.mtimeMs);
         await utimes(tmp, when, when);
         st = await lstat(tmp);
@@ -140,6 +158,7 @@ export class LocalFolderRemote implements Remote {
   }
 
   async mkdir(path: string): Promise<void> {
+    this.checkRoot();
     const abs = this.abs(path);
     try {
       await mkdir(abs);
@@ -153,6 +172,7 @@ export class LocalFolderRemote implements Remote {
   }
 
   async remove(path: string): Promise<void> {
+    this.checkRoot();
     const abs = this.abs(path);
     try {
       const st = await lstat(abs);
@@ -169,6 +189,7 @@ export class LocalFolderRemote implements Remote {
   }
 
   async rename(from: string, to: string): Promise<void> {
+    this.checkRoot();
     try {
       await this.io.rename(this.abs(from), this.abs(to));
     } catch (err) {
@@ -181,6 +202,15 @@ export class LocalFolderRemote implements Remote {
   }
 
   async close(): Promise<void> {}
+}
+
+function identityOf(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Files up to this size are read whole; bigger ones are streamed. */
