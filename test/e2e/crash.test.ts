@@ -45,9 +45,13 @@ function temporaries(root: string): string[] {
   return found;
 }
 
+function symbolFile(i: number): string {
+  return `symbols/s${String(i % 40).padStart(2, '0')}/f${String(i).padStart(4, '0')}.json`;
+}
+
 function fill(root: string, version: string): void {
   for (let i = 0; i < FILES; i++) {
-    write(root, `symbols/s${String(i % 40).padStart(2, '0')}/f${String(i).padStart(4, '0')}.json`, JSON.stringify({ id: i, version, pad: 'x'.repeat((i * 37) % 6000) }));
+    write(root, symbolFile(i), JSON.stringify({ id: i, version, pad: 'x'.repeat((i * 37) % 6000) }));
   }
 }
 
@@ -101,24 +105,14 @@ describe('crash safety', () => {
 
     // Overwrites: every file changes on a; uploads and then downloads are killed midway.
     fill(t.a, 'v2');
-    const changedOnRemote = (): number => {
-      let n = 0;
-      for (let i = 0; i < FILES; i += 50) n += /"v2"/.test(readFileSafe(join(t.remote, `symbols/s${String(i % 40).padStart(2, '0')}/f${String(i).padStart(4, '0')}.json`))) ? 50 : 0;
-      return n;
-    };
-    expect(await killAt(t, 'a', changedOnRemote, [100, 900])).toBeGreaterThanOrEqual(1);
+    expect(await killAt(t, 'a', () => countVersion(t.remote, 'v2'), [100, 900])).toBeGreaterThanOrEqual(1);
     const up2 = t.syncJson('a');
     expect(up2.code, up2.stderr).toBe(0);
     expect(up2.status.conflicts_pending).toBe(0);
     expect(up2.status.files_uploaded).toBeLessThan(FILES);
     expect(snapshot(t.remote)).toEqual(snapshot(t.a));
 
-    const changedInB = (): number => {
-      let n = 0;
-      for (let i = 0; i < FILES; i += 50) n += /"v2"/.test(readFileSafe(join(t.b, `symbols/s${String(i % 40).padStart(2, '0')}/f${String(i).padStart(4, '0')}.json`))) ? 50 : 0;
-      return n;
-    };
-    await killAt(t, 'b', changedInB, [100, 1000]);
+    await killAt(t, 'b', () => countVersion(t.b, 'v2'), [100, 1000]);
     const down2 = t.syncJson('b');
     expect(down2.code, down2.stderr).toBe(0);
     expect(down2.status.conflicts_pending).toBe(0);
@@ -134,6 +128,15 @@ describe('crash safety', () => {
     for (const side of ['a', 'b'] as const) expect(t.syncJson(side).status.files_synced).toBe(0);
   });
 });
+
+/** Roughly how many files under root hold `version` (sampling every 50th). */
+function countVersion(root: string, version: string): number {
+  let n = 0;
+  for (let i = 0; i < FILES; i += 50) {
+    if (readFileSafe(join(root, symbolFile(i))).includes(`"${version}"`)) n += 50;
+  }
+  return n;
+}
 
 function readFileSafe(p: string): string {
   try {
