@@ -43,6 +43,12 @@ export interface PathState {
   base?: BaseEntry;
   local?: Entry;
   remote?: Entry;
+  /**
+   * Both sides are known to hold exactly the base (their stats match what the
+   * base saw), so `local` and `remote` are left out to save memory: most
+   * paths of a large project are clean on most syncs.
+   */
+  clean?: boolean;
 }
 
 /** Base stats no longer match the sides although content is equal: refresh them. */
@@ -78,6 +84,7 @@ function conflict(path: string, kind: ConflictKind, reason: string): Action {
 
 /** Decide one path on its own; the tree pass below adjusts folders. */
 export function reconcilePath(s: PathState): Action | undefined {
+  if (s.clean) return undefined;
   const { path, base, local, remote } = s;
   if (base === undefined) {
     if (local === undefined && remote === undefined) return undefined;
@@ -127,6 +134,7 @@ function removesFolderOn(a: Action): Side | undefined {
 
 /** Does this action keep the path's entry on `side` (anything but deleting it there)? */
 function keepsEntryOn(a: Action | undefined, state: PathState, side: Side): boolean {
+  if (state.clean) return true;
   const present = side === 'local' ? state.local : state.remote;
   if (present === undefined) return a !== undefined && (a.type === 'copy' || a.type === 'mkdir') && a.to === side;
   if (a === undefined) return true;

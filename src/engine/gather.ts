@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_FILE } from '../config/load.js';
-import { knownRemoteHash, type Entry, type FileEntry, type Side } from '../core/entry.js';
+import { knownRemoteHash, sameMtime, statMatches, type BaseEntry, type Entry, type FileEntry, type Side } from '../core/entry.js';
 import { needsRemoteHash, type PathState } from '../core/reconcile.js';
 import type { SafetyCounts } from '../core/safety.js';
 import { ArxError, PermissionDeniedError } from '../errors.js';
@@ -30,6 +30,9 @@ export interface Gathered {
 
 const ANCHORS: readonly string[] = [PROJECT_FILE];
 
+/** Above this many synced paths, only the remote is walked on another thread (see gather). */
+export const ONE_WALK_ASIDE_ABOVE = 75_000;
+
 /** A remote that can list in compact form (the local-folder remote). */
 function compactLister(remote: Remote): ((filter: PathFilter) => Promise<CompactWalk>) | undefined {
   const r = remote as Remote & { listCompact?: (filter: PathFilter) => Promise<CompactWalk> };
@@ -43,14 +46,17 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   // (Held in `let`s and dropped once merged: a walk of a large project is tens of megabytes.)
   let listing: Promise<CompactWalk | ListResult> | undefined = listCompact ? listCompact(filter) : remote.list(filter);
   listing.catch(() => undefined);
-  let walking: Promise<CompactWalk> | undefined = walkProject(session.cfg.projectRoot, filter);
-  walking.catch(() => undefined);
+  // Both walks beside the base load is fastest; a very large project walks its own folder after
+  // the load instead, so that two walks and the state are never in memory at once.
+  const walkAside = store.countBase(remoteId) <= ONE_WALK_ASIDE_ABOVE;
+  let walking: Promise<CompactWalk> | undefined = walkAside ? walkProject(session.cfg.projectRoot, filter, true) : undefined;
+  walking?.catch(() => undefined);
 
   const states = new Map<string, PathState>();
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };
   for (const [path, b] of store.eachBase(remoteId)) {
     // Every field present from the start keeps it inside the object (no extra backing store per path).
-    states.set(path, { path, base: b, local: undefined, remote: undefined });
+    states.set(path, { path, base: b, local: undefined, remote: undefined, clean: undefined, same: 0 } as Gathering);
     if (b.kind === 'file') {
       counts.baseFiles++;
       if (ANCHORS.includes(path)) counts.anchoredBaseFiles++;
@@ -58,11 +64,12 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   }
   const statCache: ReadonlyMap<string, StatCacheEntry> = store.loadStatCache();
 
-  const localWalk = await walking;
+  const localWalk = await (walking ?? walkProject(session.cfg.projectRoot, filter, false));
   walking = undefined;
   assertRootReadable(localWalk, `the project folder ${session.cfg.projectRoot}`);
   const localProblems = problemsOf(localWalk);
-  counts.holds.local = mergeCompact(states, localWalk, 'local', filter) + localProblems.tooLarge.length + localProblems.unreadable.length;
+  const precision = remote.capabilities.mtimePrecisionMs;
+  counts.holds.local = mergeCompact(states, localWalk, 'local', filter, 1) + localProblems.tooLarge.length + localProblems.unreadable.length;
   localWalk.paths.length = 0;
   const hashing = await hashLocalFiles(session.cfg.projectRoot, states, statCache, { now: opts.now });
   localProblems.unreadable.push(...hashing.unreadable);
@@ -73,13 +80,13 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   if (listed !== undefined) assertRootReadable(listed, `the remote (${remote.describe()})`);
   const remoteProblems = problemsOf(listed);
   if (listed !== undefined) {
-    const held = 'paths' in listed ? mergeCompact(states, listed, 'remote', filter) : mergeMap(states, listed.entries as Map<string, Entry>, 'remote', filter);
+    const held = 'paths' in listed ? mergeCompact(states, listed, 'remote', filter, precision) : mergeMap(states, listed.entries as Map<string, Entry>, 'remote', filter, precision);
     counts.holds.remote = held + remoteProblems.tooLarge.length + remoteProblems.unreadable.length;
   }
 
+  settleSame(states);
   setAsideUnknown(states, [localProblems, remoteProblems]);
   const warnings = isCaseInsensitive(session.cfg.projectRoot) ? setAsideCaseCollisions(states) : [];
-  const precision = remote.capabilities.mtimePrecisionMs;
   for (const s of states.values()) {
     if (s.remote?.kind === 'file') s.remote.hash = knownRemoteHash(s.base, s.remote, precision);
   }
@@ -100,22 +107,47 @@ function problemsOf(walk: WalkProblems | undefined): WalkProblems {
   return { unreadable: [...walk.unreadable], special: walk.special, temporaries: walk.temporaries, tooLarge: walk.tooLarge };
 }
 
-function stateFor(states: Map<string, PathState>, path: string): PathState {
-  let s = states.get(path);
-  if (s === undefined) states.set(path, (s = { path, base: undefined, local: undefined, remote: undefined }));
+/** A path's state while gathering: which sides were seen to still hold the base (bit 1 local, bit 2 remote). */
+type Gathering = PathState & { same: number };
+
+const SAME_BIT: Record<Side, number> = { local: 1, remote: 2 };
+
+function stateFor(states: Map<string, PathState>, path: string): Gathering {
+  let s = states.get(path) as Gathering | undefined;
+  if (s === undefined) {
+    s = { path, base: undefined, local: undefined, remote: undefined, clean: undefined, same: 0 };
+    states.set(path, s);
+  }
   return s;
 }
 
+/** Does this side's walked entry prove the path still holds the base (no entry object needed)? */
+function holdsBase(b: BaseEntry | undefined, side: Side, e: { kind: string; size: number; mtimeMs: number; ctimeMs?: number; ino?: number }, precision: number): boolean {
+  if (b === undefined || b.kind !== e.kind) return false;
+  if (b.kind === 'dir') return true;
+  if (side === 'local') return b.local.ctimeMs !== undefined && statMatches(b.local, e);
+  return e.size === b.remote.size && sameMtime(e.mtimeMs, b.remote.mtimeMs, precision);
+}
+
 /** Put a compact walk into the states; returns how many files (anchors aside) the side holds. */
-function mergeCompact(states: Map<string, PathState>, walk: CompactWalk, side: Side, filter: PathFilter): number {
+function mergeCompact(states: Map<string, PathState>, walk: CompactWalk, side: Side, filter: PathFilter, precision: number): number {
   const drop = filter.unsyncedFolders(compactKinds(walk));
+  const n = walk.numbers;
+  const probe = { kind: '', size: 0, mtimeMs: 0, ctimeMs: 0 as number | undefined, ino: 0 as number | undefined };
   let files = 0;
   for (let i = 0; i < walk.paths.length; i++) {
     const path = walk.paths[i]!;
     if (drop.has(path)) continue;
-    const e = compactEntry(walk, i);
-    stateFor(states, path)[side] = e;
-    if (e.kind === 'file' && !ANCHORS.includes(path)) files++;
+    const k = i * walk.stride;
+    const s = stateFor(states, path);
+    probe.kind = n[k] === 0 ? 'file' : 'dir';
+    probe.size = n[k + 1]!;
+    probe.mtimeMs = n[k + 2]!;
+    probe.ctimeMs = walk.stride === 5 ? n[k + 3] : undefined;
+    probe.ino = walk.stride === 5 ? n[k + 4] : undefined;
+    if (probe.kind === 'file' && !ANCHORS.includes(path)) files++;
+    if (holdsBase(s.base, side, probe, precision)) s.same |= SAME_BIT[side];
+    else s[side] = compactEntry(walk, i);
   }
   return files;
 }
@@ -126,14 +158,33 @@ function* compactKinds(walk: CompactWalk): Generator<[string, { kind: string }]>
   for (let i = 0; i < walk.paths.length; i++) yield [walk.paths[i]!, walk.numbers[i * walk.stride] === 0 ? file : dir];
 }
 
+/**
+ * Paths whose both sides hold the base become clean (no entries); where only
+ * one side does, its entry is rebuilt from the base for reconcile.
+ */
+function settleSame(states: Map<string, PathState>): void {
+  for (const st of states.values()) {
+    const s = st as Gathering;
+    const b = s.base;
+    if (s.same === 3) s.clean = true;
+    else if (b !== undefined) {
+      if (s.same & 1) s.local = b.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: b.local.size, mtimeMs: b.local.mtimeMs, ctimeMs: b.local.ctimeMs, ino: b.local.ino, hash: b.hash! } as Entry;
+      if (s.same & 2) s.remote = b.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: b.remote.size, mtimeMs: b.remote.mtimeMs, hash: b.hash! };
+    }
+  }
+}
+
 /** Put a listing's entries into the states; returns how many files (anchors aside) the side holds. */
-function mergeMap(states: Map<string, PathState>, entries: Map<string, Entry>, side: Side, filter: PathFilter): number {
+function mergeMap(states: Map<string, PathState>, entries: Map<string, Entry>, side: Side, filter: PathFilter, precision: number): number {
   const drop = filter.unsyncedFolders(entries);
   let files = 0;
   for (const [path, e] of entries) {
     if (drop.has(path)) continue;
-    stateFor(states, path)[side] = e;
+    const s = stateFor(states, path);
     if (e.kind === 'file' && !ANCHORS.includes(path)) files++;
+    const probe = e.kind === 'dir' ? { kind: 'dir', size: 0, mtimeMs: 0 } : e;
+    if (holdsBase(s.base, side, probe, precision)) s.same |= SAME_BIT[side];
+    else s[side] = e;
   }
   return files;
 }

@@ -47,8 +47,17 @@ export interface ListResult {
 
 export interface WriteOptions {
   mtimeMs: number;
-  /** Runs after every byte is written and before the file is renamed into place; throwing aborts the write. */
-  verify?: () => void | Promise<void>;
+  /**
+   * Runs after every byte is written and before the file is renamed into
+   * place; throwing aborts the write. Writing from a LocalFileSource, the
+   * writer passes the sha256 (hex) of what it wrote.
+   */
+  verify?: (writtenSha256?: string) => void | Promise<void>;
+}
+
+/** Data to write taken straight from a file on this machine (the writer reads it as it likes best). */
+export interface LocalFileSource {
+  localFile: string;
 }
 
 export interface Remote {
@@ -64,10 +73,10 @@ export interface Remote {
   /** undefined when the path does not exist. */
   stat(path: string): Promise<RemoteEntry | undefined>;
   read(path: string): Promise<Readable>;
-  /** Read a whole (small) file. */
-  readAll(path: string): Promise<Buffer>;
+  /** Read a whole (small) file; may return a view into `into` when it fits (the caller owns `into` until done with the result). */
+  readAll(path: string, into?: Buffer): Promise<Buffer>;
   /** Atomic: written to a temporary name in the same folder, then renamed over `path`, mtime set. */
-  write(path: string, data: Readable | Buffer, opts: WriteOptions): Promise<RemoteEntry>;
+  write(path: string, data: Readable | Buffer | LocalFileSource, opts: WriteOptions): Promise<RemoteEntry>;
   /** Create a folder; its parent must exist. Succeeds if it already exists. */
   mkdir(path: string): Promise<void>;
   /** Remove a file or an empty folder. Succeeds if it does not exist. */

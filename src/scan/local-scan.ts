@@ -12,7 +12,7 @@ import type { ListFilter } from '../remote/types.js';
 import type { StatCacheEntry } from '../state/store.js';
 import { STATE_DIR } from './filter.js';
 import { inLanes } from '../util/lanes.js';
-import { walkCompactAside, type CompactWalk } from './walk.js';
+import { walkCompact, walkCompactAside, type CompactWalk } from './walk.js';
 
 export interface LocalHashing {
   /** Files hashed now whose hash may be cached (their stat is in their state's local entry). */
@@ -25,9 +25,10 @@ export interface LocalHashing {
   hashedBytes: number;
 }
 
-/** Start walking the project folder (on another thread when possible), with ctime and inode. */
-export function walkProject(root: string, filter: ListFilter): Promise<CompactWalk> {
-  return walkCompactAside(root, { filter, skipTopLevel: new Set([STATE_DIR]) }, true);
+/** Walk the project folder with ctime and inode: on another thread (started at once), or on this one. */
+export function walkProject(root: string, filter: ListFilter, aside: boolean): Promise<CompactWalk> {
+  const opts = { filter, skipTopLevel: new Set([STATE_DIR]) };
+  return aside ? walkCompactAside(root, opts, true) : Promise.resolve(walkCompact(root, opts, true));
 }
 
 type LocalFile = FileEntry & { ctimeMs?: number; ino?: number };

@@ -140,15 +140,30 @@ export interface CompactWalk extends WalkProblems {
 
 /** Walk into compact form (see walkInto). */
 export function walkCompact(root: string, opts: WalkOptions, identity: boolean): CompactWalk {
+  const stride = identity ? 5 : 3;
   const paths: string[] = [];
-  const numbers: number[] = [];
+  // Grown by doubling: a plain array of numbers would take twice the memory on the way.
+  let numbers = new Float64Array(stride * 1024);
   const problems = walkInto(root, opts, (path, st) => {
+    const k = paths.length * stride;
+    if (k + stride > numbers.length) {
+      const grown = new Float64Array(numbers.length * 2);
+      grown.set(numbers);
+      numbers = grown;
+    }
     paths.push(path);
-    if (st === undefined) numbers.push(1, 0, 0);
-    else numbers.push(0, st.size, st.mtimeMs);
-    if (identity) numbers.push(st?.ctimeMs ?? 0, st?.ino ?? 0);
+    if (st === undefined) numbers[k] = 1;
+    else {
+      numbers[k] = 0;
+      numbers[k + 1] = st.size;
+      numbers[k + 2] = st.mtimeMs;
+      if (identity) {
+        numbers[k + 3] = st.ctimeMs;
+        numbers[k + 4] = st.ino;
+      }
+    }
   });
-  return { paths, numbers: Float64Array.from(numbers), stride: identity ? 5 : 3, ...problems };
+  return { paths, numbers: numbers.slice(0, paths.length * stride), stride, ...problems };
 }
 
 /** The entry at index i of a compact walk. */
@@ -157,8 +172,13 @@ export function compactEntry(c: CompactWalk, i: number): WalkedEntry {
   const k = i * c.stride;
   if (n[k] === 1) return { kind: 'dir', size: 0, mtimeMs: 0 };
   return c.stride === 5
-    ? { kind: 'file', size: n[k + 1]!, mtimeMs: n[k + 2]!, ctimeMs: n[k + 3]!, ino: n[k + 4]!, hash: undefined }
-    : { kind: 'file', size: n[k + 1]!, mtimeMs: n[k + 2]!, hash: undefined };
+    ? { kind: 'file', size: small(n[k + 1]!), mtimeMs: n[k + 2]!, ctimeMs: n[k + 3]!, ino: small(n[k + 4]!), hash: undefined }
+    : { kind: 'file', size: small(n[k + 1]!), mtimeMs: n[k + 2]!, hash: undefined };
+}
+
+/** Whole numbers below 2^31 as small integers, which V8 stores inside the object (no boxed number each). */
+function small(x: number): number {
+  return x >= 0 && x < 2147483648 ? x | 0 : x;
 }
 
 export function compactToResult(c: CompactWalk): WalkResult {

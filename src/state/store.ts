@@ -131,6 +131,10 @@ export class StateStore {
     }
   }
 
+  countBase(remoteId: string): number {
+    return this.db.prepare('SELECT count(*) FROM base WHERE remote_id = ?').pluck().get(remoteId) as number;
+  }
+
   loadBase(remoteId: string): Map<string, BaseEntry> {
     return new Map(this.eachBase(remoteId));
   }

@@ -10,7 +10,7 @@ import { depth, isRacy, otherSide, sameMtime, type BaseEntry, type Entry, type F
 import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
 import { ArxError, ChangedDuringSyncError } from '../errors.js';
-import { SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
+import { LocalFolderRemote, SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
 import type { Remote, RemoteEntry } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
 import { inLanes } from '../util/lanes.js';
@@ -64,6 +64,16 @@ function statOf(e: (Entry & { ctimeMs?: number; ino?: number }) | RemoteEntry | 
   return { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino };
 }
 
+/**
+ * A streamed large file leaves its chunks' memory for the garbage collector,
+ * which (counting only small heap objects) may wait until tens of megabytes
+ * pile up. Where the runtime allows it (bin/arx starts node with
+ * --expose-gc), collect right after such a file.
+ */
+function releaseStreamedChunks(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 export class Executor {
   private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, bytes: 0, skipped: [], failed: [] };
 
@@ -72,10 +82,10 @@ export class Executor {
   async run(plan: Plan): Promise<ExecResult> {
     this.commitRecords(plan.records);
     await this.runByDepth(plan.mkdirs, (a) => this.mkdir(a), 'shallow-first');
-    await this.runParallel(plan.copies, (a) => this.copy(a));
+    await this.runParallel(plan.copies, (a, lane) => this.copy(a, lane));
     await this.runParallel(plan.fileDeletes, (a) => this.delete(a));
     await this.runByDepth(plan.dirDeletes, (a) => this.delete(a), 'deep-first');
-    await this.runParallel(plan.replacements, (a) => this.copy(a));
+    await this.runParallel(plan.replacements, (a, lane) => this.copy(a, lane));
     return this.result;
   }
 
@@ -88,8 +98,15 @@ export class Executor {
     return false;
   }
 
-  private async runParallel(actions: Action[], fn: (a: Action) => Promise<void>): Promise<void> {
-    await inLanes(actions, this.ctx.parallel, (a) => this.guarded(a, fn), () => this.stopped());
+  private async runParallel(actions: Action[], fn: (a: Action, lane: number) => Promise<void>): Promise<void> {
+    await inLanes(actions, this.ctx.parallel, (a, lane) => this.guarded(a, (x) => fn(x, lane)), () => this.stopped());
+  }
+
+  /** One read buffer per lane for small files (a new buffer per file would pile up until a full GC). */
+  private readonly scratch: Buffer[] = [];
+
+  private scratchFor(lane: number): Buffer {
+    return (this.scratch[lane] ??= Buffer.allocUnsafeSlow(SMALL_FILE_BYTES));
   }
 
   /** Folders at one depth run in parallel; depths run in order. */
@@ -188,7 +205,7 @@ export class Executor {
     this.ctx.onEvent?.({ type: 'done', action: a, bytes: 0 });
   }
 
-  private async copy(a: Action): Promise<void> {
+  private async copy(a: Action, lane: number): Promise<void> {
     const to = a.to!;
     const from = otherSide(to);
     const src = this.ctx.scanned[from].get(a.path) as FileEntry;
@@ -215,11 +232,28 @@ export class Executor {
     let written: RemoteEntry;
     let hash: string;
     if (src.size <= SMALL_FILE_BYTES) {
-      const data = await source.readAll(a.path);
+      const data = await source.readAll(a.path, this.scratchFor(lane));
       hash = createHash('sha256').update(data).digest('hex');
       if ((src.hash !== undefined && hash !== src.hash) || data.length !== src.size) throw new ChangedDuringSyncError(a.path);
       written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame });
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });
+    } else if (source instanceof LocalFolderRemote) {
+      // From a file on this machine: the destination reads it as it likes best and reports its hash.
+      let digest: string | undefined;
+      written = await dest.write(
+        a.path,
+        { localFile: source.abs(a.path) },
+        {
+          mtimeMs: src.mtimeMs,
+          verify: async (writtenSha256) => {
+            digest = writtenSha256;
+            if (digest === undefined || (src.hash !== undefined && digest !== src.hash)) throw new ChangedDuringSyncError(a.path);
+            await stillSame();
+          },
+        },
+      );
+      hash = digest!;
+      this.ctx.onEvent?.({ type: 'progress', action: a, bytes: written.size });
     } else {
       const h = createHash('sha256');
       const counted = this.hashing(a, await source.read(a.path), h);
@@ -233,6 +267,7 @@ export class Executor {
         },
       });
       hash = digest;
+      releaseStreamedChunks();
     }
     const srcStat = statOf(src, this.ctx.scanTime);
     const destStat = statOf(written, Date.now());

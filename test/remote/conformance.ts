@@ -5,6 +5,9 @@
  * themselves. Only the Remote interface is used to look at the result, so the
  * suite knows nothing about how a remote stores its files.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -272,6 +275,28 @@ export function remoteConformance(name: string, setup: () => Promise<Conformance
         const l = await remote.list();
         expect(l.entries.get('large.bin')).toMatchObject({ kind: 'file', size });
         expect(l.temporaries).toEqual([]);
+      });
+
+      it('writes from a local file, passing the sha256 of what it wrote to verify', async () => {
+        await remote.createRoot();
+        const dir = mkdtempSync(join(tmpdir(), 'arx-conf-src-'));
+        try {
+          const content = Buffer.alloc(3 * MiB + 7, 'model data ');
+          writeFileSync(join(dir, 'model.ifc'), content);
+          const seen: (string | undefined)[] = [];
+          const written = await remote.write('m.ifc', { localFile: join(dir, 'model.ifc') }, { mtimeMs: MTIME, verify: (d) => void seen.push(d) });
+          expect(seen).toEqual([sha256(content)]);
+          expect(written.size).toBe(content.length);
+          expectMtime(written.mtimeMs, MTIME, precision);
+          expect(await remote.hash('m.ifc')).toBe(sha256(content));
+          await expect(
+            remote.write('m2.ifc', { localFile: join(dir, 'model.ifc') }, { mtimeMs: MTIME, verify: () => { throw new Error('no'); } }),
+          ).rejects.toThrow('no');
+          expect(await remote.stat('m2.ifc')).toBeUndefined();
+          await expectNoTemporaries();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       });
 
       it('hash of an empty file is the sha256 of nothing', async () => {

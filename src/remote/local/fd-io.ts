@@ -8,41 +8,85 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 
-const open = promisify(fs.open);
 const write = (fd: number, buffer: Buffer, offset: number, length: number): Promise<number> =>
   new Promise((resolve, reject) => fs.write(fd, buffer, offset, length, null, (err, n) => (err ? reject(err) : resolve(n))));
 const futimes = promisify(fs.futimes);
 const fstat = promisify(fs.fstat);
-const close = promisify(fs.close);
 
 export const lstat = promisify(fs.lstat);
+export const openFd = promisify(fs.open);
+export const closeFd = promisify(fs.close);
+
+/** Read the rest of a file from `offset` of `buf` on; the number of bytes read (0 at the end). */
+const readFdAt = (fd: number, buf: Buffer, offset: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.read(fd, buf, offset, buf.length - offset, null, (err, n) => (err ? reject(err) : resolve(n))));
+
+/**
+ * A whole file, synchronously; a view into `into` when it fits there. Reusing
+ * one buffer matters: a new buffer per small file is freed only by a full
+ * garbage collection, and a hundred thousand of them add up.
+ */
+export function readWholeSync(path: string, into?: Buffer): Buffer {
+  if (into === undefined) return fs.readFileSync(path);
+  const fd = fs.openSync(path, 'r');
+  try {
+    if (fs.fstatSync(fd).size > into.length) return fs.readFileSync(fd);
+    let n = 0;
+    for (let got = 1; got > 0 && n < into.length; n += got) got = fs.readSync(fd, into, n, into.length - n, null);
+    return into.subarray(0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Read the next chunk into `buf`; 0 at the end. */
+export const readFd = (fd: number, buf: Buffer): Promise<number> =>
+  new Promise((resolve, reject) => fs.read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))));
 const rename = promisify(fs.rename);
 const readWhole = promisify(fs.readFile) as (path: string) => Promise<Buffer>;
 
 /** Create `path` (it must not exist), write all of `data`, set its mtime; returns its stat. Closes the file in every case. */
 async function writeNewFile(path: string, data: Buffer, mtimeMs: number): Promise<fs.Stats> {
-  const fd = await open(path, 'wx', 0o666);
+  const fd = await openFd(path, 'wx', 0o666);
   try {
     for (let off = 0; off < data.length; ) off += await write(fd, data, off, data.length - off);
     const when = new Date(mtimeMs);
     await futimes(fd, when, when);
     return await fstat(fd);
   } finally {
-    await close(fd);
+    await closeFd(fd);
   }
 }
 
 export interface WholeFileIo {
-  readWhole(path: string): Promise<Buffer>;
+  /** The whole file; a view into `into` when it fits there (no new buffer per file). */
+  readWhole(path: string, into?: Buffer): Promise<Buffer>;
   writeNewFile(path: string, data: Buffer, mtimeMs: number): Promise<fs.Stats>;
   rename(from: string, to: string): Promise<void>;
   lstat(path: string): Promise<fs.Stats>;
 }
 
-export const asyncIo: WholeFileIo = { readWhole, writeNewFile, rename, lstat };
+export const asyncIo: WholeFileIo = {
+  async readWhole(path, into) {
+    if (into === undefined) return readWhole(path);
+    const fd = await openFd(path, 'r');
+    try {
+      const { size } = await fstat(fd);
+      if (size > into.length) return await readWhole(path);
+      let n = 0;
+      for (let got = 1; got > 0 && n < into.length; n += got) got = await readFdAt(fd, into, n);
+      return into.subarray(0, n);
+    } finally {
+      await closeFd(fd);
+    }
+  },
+  writeNewFile,
+  rename,
+  lstat,
+};
 
 export const syncIo: WholeFileIo = {
-  readWhole: async (path) => fs.readFileSync(path),
+  readWhole: async (path, into) => readWholeSync(path, into),
   async writeNewFile(path, data, mtimeMs) {
     const fd = fs.openSync(path, 'wx', 0o666);
     try {

@@ -3,9 +3,9 @@
  * sync, so both ends share one implementation of atomic writes.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, statSync, type Stats } from 'node:fs';
-import { mkdir, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
-import { asyncIo, lstat, syncIo, type WholeFileIo } from './fd-io.js';
+import { constants as fsConstants, createReadStream, createWriteStream, statSync, type Stats } from 'node:fs';
+import { copyFile, mkdir, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
+import { asyncIo, closeFd, lstat, openFd, readFd, readWholeSync, syncIo, type WholeFileIo } from './fd-io.js';
 import { isNetworkFolder } from './fs-kind.js';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { ArxError, errnoCode, fsErrorToArx } from '../../errors.js';
 import { compactToResult, walkCompactAside, type CompactWalk } from '../../scan/walk.js';
 import { assertSafeRelativePath } from '../paths.js';
-import { tempName, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
+import { tempName, type LocalFileSource, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
 
 export class LocalFolderRemote implements Remote {
   readonly capabilities = { mtimePrecisionMs: 1, cheapHash: true };
@@ -109,7 +109,8 @@ export class LocalFolderRemote implements Remote {
 
   async read(path: string): Promise<Readable> {
     const abs = this.abs(path);
-    const stream = createReadStream(abs, { highWaterMark: 1024 * 1024 });
+    // Chunks small enough to die young (a large file's chunks otherwise linger until a full GC).
+    const stream = createReadStream(abs, { highWaterMark: 256 * 1024 });
     // Surface open errors (missing file, no permission) here rather than mid-pipeline.
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
@@ -118,15 +119,15 @@ export class LocalFolderRemote implements Remote {
     return stream;
   }
 
-  async readAll(path: string): Promise<Buffer> {
+  async readAll(path: string, into?: Buffer): Promise<Buffer> {
     try {
-      return await this.io.readWhole(this.abs(path));
+      return await this.io.readWhole(this.abs(path), into);
     } catch (err) {
       throw fsErrorToArx(err, this.abs(path));
     }
   }
 
-  async write(path: string, data: Readable | Buffer, opts: WriteOptions): Promise<RemoteEntry> {
+  async write(path: string, data: Readable | Buffer | LocalFileSource, opts: WriteOptions): Promise<RemoteEntry> {
     this.checkRoot();
     const target = this.abs(path);
     const tmp = `${dirname(target)}/${tempName(this.writer)}`;
@@ -135,6 +136,14 @@ export class LocalFolderRemote implements Remote {
       if (Buffer.isBuffer(data)) {
         st = await this.io.writeNewFile(tmp, data, opts.mtimeMs);
         await opts.verify?.();
+      } else if ('localFile' in data) {
+        // Copied by the kernel (a clone where the filesystem can), then read back once to
+        // verify: no file data passes through JavaScript buffers.
+        await copyFile(data.localFile, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+        await opts.verify?.(await hashLocalFile(tmp));
+        const when = new Date(opts.mtimeMs);
+        await utimes(tmp, when, when);
+        st = await lstat(tmp);
       } else {
         await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
         await opts.verify?.();
@@ -217,12 +226,22 @@ function identityOf(path: string): string | undefined {
 export const SMALL_FILE_BYTES = 1024 * 1024;
 
 /** sha256 of a local file; `size` (when known) picks whole-file or streamed reading. */
+const hashScratch = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES);
+
 export async function hashLocalFile(abs: string, size?: number): Promise<string> {
   try {
     // Small files: one synchronous read beats the thread-pool round trips by far.
-    if ((size ?? statSync(abs).size) <= SMALL_FILE_BYTES) return createHash('sha256').update(readFileSync(abs)).digest('hex');
+    // (Synchronous, so one shared buffer serves every call.)
+    if ((size ?? statSync(abs).size) <= SMALL_FILE_BYTES) return createHash('sha256').update(readWholeSync(abs, hashScratch)).digest('hex');
+    // One buffer, reused for every chunk: a stream would leave a new buffer per chunk for the GC.
     const h = createHash('sha256');
-    for await (const chunk of createReadStream(abs, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+    const buf = Buffer.allocUnsafeSlow(1024 * 1024);
+    const fd = await openFd(abs, 'r');
+    try {
+      for (let n = await readFd(fd, buf); n > 0; n = await readFd(fd, buf)) h.update(buf.subarray(0, n));
+    } finally {
+      await closeFd(fd);
+    }
     return h.digest('hex');
   } catch (err) {
     throw fsErrorToArx(err, `reading ${abs}`);
