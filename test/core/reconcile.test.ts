@@ -361,6 +361,23 @@ describe('reconcile', () => {
   });
 });
 
+describe('clean paths (both sides known to hold the base, no entries)', () => {
+  const clean = (path: string, base: BaseEntry): PathState => ({ path, base, clean: true });
+
+  it('need nothing', () => {
+    expect(reconcile([clean('a.json', b('h1')), clean('d', bd())]).actions).toEqual([]);
+  });
+
+  it('count as kept on both sides for the folder rules', () => {
+    // A clean sibling subtree does not stop a real deletion next to it.
+    const actions = reconcile([p('gone', bd(), _, d()), p('gone/x.json', b('h'), _, f('h')), clean('kept', bd()), clean('kept/y.json', b('y'))]).actions;
+    expect(actions.map(strip)).toEqual([del('gone', 'remote', 'dir'), del('gone/x.json', 'remote', 'file')]);
+    // And a clean path inside a folder replaced by a file keeps the folder: a conflict, not a deletion.
+    const replaced = reconcile([p('m', bd(), f('new'), d()), clean('m/z.json', b('z'))]).actions;
+    expect(replaced.map(strip)).toEqual([conflict('m', 'folder-replaced-with-changes')]);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // needsRemoteHash
 // ---------------------------------------------------------------------------
