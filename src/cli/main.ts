@@ -1,6 +1,7 @@
 /** The `arx` command line. The only place that turns errors into exit codes. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerBackups } from './commands/backups.js';
 import { registerConfig } from './commands/config.js';
 import { registerConflicts } from './commands/conflicts.js';
 import { registerHistory } from './commands/history.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerHistory(program);
   registerConflicts(program);
+  registerBackups(program);
   registerConfig(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();

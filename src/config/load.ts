@@ -16,9 +16,11 @@ import {
   projectConfigSchema,
   type CommandSpec,
   type ConflictPolicy,
+
   type RemoteType,
 } from './schema.js';
 import { validateLayer } from './validate.js';
+import type { Policy } from '../core/conflict.js';
 
 export const PROJECT_FILE = 'arxfile.json';
 
@@ -49,6 +51,9 @@ export interface SyncConfig {
   /** Bytes; undefined means no limit. */
   max_file_size?: number;
   max_delete_percent: number;
+  /** Ordered per-path conflict policies (first match wins). */
+  conflict_rules: { pattern: string; policy: Policy }[];
+  backup_retention_days: number;
 }
 
 export interface EffectiveConfig {
@@ -149,6 +154,8 @@ function defaultsLayer(projectId: string, env: NodeJS.ProcessEnv): Layer {
         exclude_patterns: [],
         parallel: 4,
         max_delete_percent: 50,
+        conflict_rules: [],
+        backup_retention_days: 30,
       },
       remote: { type: 'local', path: defaultRemoteRoot(env) },
     },

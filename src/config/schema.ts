@@ -4,6 +4,7 @@
  * because layers are merged before defaults apply.
  */
 import { z } from 'zod';
+import { POLICIES, type Policy } from '../core/conflict.js';
 
 const SIZE_UNITS: Record<string, number> = {
   b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
@@ -60,6 +61,15 @@ const syncSchema = z.strictObject({
   parallel: z.number().int().min(1).max(64).optional(),
   max_file_size: sizeSchema.optional(),
   max_delete_percent: z.number().min(0).max(100).optional(),
+  conflict_rules: z
+    .array(
+      z.strictObject({
+        pattern: z.string().min(1),
+        policy: z.enum(POLICIES as [Policy, ...Policy[]]),
+      }),
+    )
+    .optional(),
+  backup_retention_days: z.number().min(0).optional(),
 });
 
 const notificationsSchema = z.strictObject({

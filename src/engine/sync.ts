@@ -3,6 +3,7 @@
  * execute, record conflicts and history. Returns the status; only errors
  * before the sync starts (configuration, lock) are thrown.
  */
+import { join } from 'node:path';
 import { PROJECT_FILE, type EffectiveConfig } from '../config/load.js';
 import { keepProjectFile } from '../core/anchors.js';
 import type { FileEntry } from '../core/entry.js';
@@ -12,9 +13,12 @@ import { checkSafety } from '../core/safety.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
 import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { buildFilter, readArxignore } from '../scan/filter.js';
-import { BackupStore } from '../transfer/backups.js';
+import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
 import { gather, type Gathered } from './gather.js';
+import { resolveByPolicy } from './auto-resolve.js';
+import { CONTENT_DIR, keepMergeableContent } from './keep-content.js';
+import { ContentStore } from './content-store.js';
 import { cleanTemporaries } from './temporaries.js';
 import { openSession, type Session } from './session.js';
 
@@ -122,8 +126,14 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     if (halt) throw new SafetyHaltError(halt.message, `SAFETY_${halt.code}`);
   }
 
+  const content = new ContentStore(join(session.stateDir, CONTENT_DIR));
+  const backups = new BackupStore(cfg.projectRoot, status.sync_id);
   if (opts.dryRun) {
-    status.plan = planActions(plan).map(describeAction);
+    // Each conflict's decision replaces its plain "conflict" line.
+    const decided = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: true });
+    status.plan = [...planActions(plan).filter((a) => a.type !== 'conflict').map(describeAction), ...decided.decisions];
+    status.conflicts = decided.open;
+    status.conflicts_pending = decided.open.length;
     const c = countPlan(plan);
     status.files_uploaded = c.uploads;
     status.files_downloaded = c.downloads;
@@ -137,38 +147,53 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   const transfers = [...plan.copies, ...plan.replacements];
   emit({ type: 'plan', files: planActions(plan).length - plan.conflicts.length - plan.records.length, bytes: transfers.reduce((n, a) => n + sizeOf(states.get(a.path), a), 0) });
   emit({ type: 'phase', phase: 'transfer', message: 'transferring' });
-  const backups = cfg.sync.auto_backup ? new BackupStore(cfg.projectRoot, status.sync_id) : undefined;
   const result = await new Executor({
     sides: { local: session.local, remote },
     scanned: { local: { get: (p) => states.get(p)?.local }, remote: { get: (p) => states.get(p)?.remote } },
     store,
     remoteId,
-    backups,
+    backups: cfg.sync.auto_backup ? backups : undefined,
     scanTime,
     parallel: cfg.sync.parallel,
     signal: opts.signal,
     onEvent: emit,
   }).run(plan);
 
+  // Conflicts are settled by policy once the rest is in place (not after an abort).
+  if (!result.aborted) {
+    emit({ type: 'phase', phase: 'plan', message: `settling ${plan.conflicts.length} conflicts by policy` });
+    const settled = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: false });
+    status.resolved = settled.resolved;
+    status.conflicts_resolved = settled.resolved.length;
+    status.conflicts = settled.open;
+    status.conflicts_pending = settled.open.length;
+  }
+  const open = new Set(status.conflicts.map((c) => c.path));
   const detected = clock().toISOString();
   store.replaceConflicts(
     remoteId,
-    plan.conflicts.map((a) => ({
-      path: a.path,
-      kind: a.conflict!,
-      reason: a.reason,
-      sync_id: status.sync_id,
-      detected_at: detected,
-      local: states.get(a.path)?.local ?? null,
-      remote: states.get(a.path)?.remote ?? null,
-    })),
+    plan.conflicts
+      .filter((a) => open.has(a.path))
+      .map((a) => ({
+        path: a.path,
+        kind: a.conflict!,
+        reason: a.reason,
+        sync_id: status.sync_id,
+        detected_at: detected,
+        local: states.get(a.path)?.local ?? null,
+        remote: states.get(a.path)?.remote ?? null,
+      })),
   );
+  keepMergeableContent(session, states, content);
+  if (status.errors.length === 0 && !result.aborted) {
+    pruneBackups(cfg.projectRoot, cfg.sync.backup_retention_days, clock().getTime());
+  }
   status.files_uploaded = result.uploaded;
   status.files_downloaded = result.downloaded;
   status.files_deleted = result.deleted;
   status.folders_created = result.foldersCreated;
   status.bytes_transferred = result.bytes;
-  status.backups = backups?.kept ?? [];
+  status.backups = backups.kept.map((k) => ({ path: k.path, side: k.side, location: `.arx/backups/${backups.setId}/${k.stored}` }));
   for (const s of result.skipped) status.warnings.push(s.message);
   for (const f of result.failed) status.errors.push(statusError(f.error, f.path));
   if (result.aborted) {

@@ -66,7 +66,8 @@ export function initProject(dir: string, opts: { projectId?: string; name?: stri
       remote_path: `/projects/${projectId}`,
       include_patterns: [],
       exclude_patterns: [],
-      conflict_resolution: 'manual',
+      // Settled by kind of file (symbols: newest; configuration: merged; models: local); losers kept in backups.
+      conflict_resolution: 'auto',
     },
     commands: { pre_sync: [], post_sync: [] },
     metadata: { created: opts.now.toISOString() },

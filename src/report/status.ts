@@ -26,6 +26,28 @@ export interface ConflictReport {
   path: string;
   kind: string;
   reason: string;
+  /** The policy that was tried and why it left the conflict open (automatic policies). */
+  policy?: string;
+}
+
+/** A conflict a policy settled during the sync. */
+export interface ResolvedConflict {
+  path: string;
+  /** symbol, config, model or other. */
+  kind: string;
+  policy: string;
+  outcome: 'local-won' | 'remote-won' | 'kept-both' | 'merged';
+  reason: string;
+  /** keep-both: the remote version's new name. */
+  conflict_copy?: string;
+  /** Where the discarded versions were kept (relative to the project). */
+  backups: { side: string; location: string }[];
+}
+
+export interface BackupReport {
+  path: string;
+  side: string;
+  location: string;
 }
 
 export interface SyncStatus {
@@ -46,8 +68,9 @@ export interface SyncStatus {
   conflicts_resolved: number;
   conflicts_pending: number;
   conflicts: ConflictReport[];
+  resolved: ResolvedConflict[];
   commands_executed: number;
-  backups: string[];
+  backups: BackupReport[];
   errors: StatusError[];
   warnings: string[];
   /** Only for --dry-run: what a real sync would do. */
@@ -73,6 +96,7 @@ export function newStatus(syncId: string, projectId: string, remote: string, sta
     conflicts_resolved: 0,
     conflicts_pending: 0,
     conflicts: [],
+    resolved: [],
     commands_executed: 0,
     backups: [],
     errors: [],

@@ -62,6 +62,9 @@ export class StateStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteBase: db.prepare('DELETE FROM base WHERE remote_id = ? AND path = ?'),
+      getBase: db
+        .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime FROM base WHERE remote_id = ? AND path = ?")
+        .raw(true),
       putStat: db.prepare('INSERT OR REPLACE INTO stat_cache (path, size, mtime, ctime, ino, hash) VALUES (?, ?, ?, ?, ?, ?)'),
       deleteStat: db.prepare('DELETE FROM stat_cache WHERE path = ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -125,10 +128,12 @@ export class StateStore {
       .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime FROM base WHERE remote_id = ?")
       .raw(true)
       .iterate(remoteId) as IterableIterator<BaseRow>;
-    for (const r of rows) {
-      const local = r[5] === null ? { size: r[3], mtimeMs: r[4] } : { size: r[3], mtimeMs: r[4], ctimeMs: r[5], ino: r[6] ?? undefined };
-      yield [r[0], { kind: r[1] === 1 ? 'dir' : 'file', hash: r[2], local, remote: { size: r[7], mtimeMs: r[8] } }];
-    }
+    for (const r of rows) yield [r[0], baseFromRow(r)];
+  }
+
+  getBase(remoteId: string, path: string): BaseEntry | undefined {
+    const r = this.stmts.getBase.get(remoteId, path) as BaseRow | undefined;
+    return r === undefined ? undefined : baseFromRow(r);
   }
 
   countBase(remoteId: string): number {
@@ -221,6 +226,11 @@ export class StateStore {
   deleteConflict(remoteId: string, path: string): void {
     this.stmts.deleteConflict.run(remoteId, path);
   }
+}
+
+function baseFromRow(r: BaseRow): BaseEntry {
+  const local = r[5] === null ? { size: r[3], mtimeMs: r[4] } : { size: r[3], mtimeMs: r[4], ctimeMs: r[5], ino: r[6] ?? undefined };
+  return { kind: r[1] === 1 ? 'dir' : 'file', hash: r[2], local, remote: { size: r[7], mtimeMs: r[8] } };
 }
 
 function migrate(db: Database.Database, file: string): void {

@@ -1,37 +1,63 @@
 /**
- * Local files a sync overwrites or deletes are first kept under
- * `.arx/backups/<sync_id>/<path>`. Overwrites keep a hard link to the old
- * content (the new file is renamed over the name, so the old inode lives on
- * in the backup); deletions move the file into the backups.
+ * Versions a sync replaces or discards are first kept under
+ * `.arx/backups/<sync_id>/`: local versions at `<path>`, remote versions at
+ * `@remote/<path>`, each listed in `manifest.jsonl` (path, side, size, time).
+ * Local overwrites keep a hard link to the old content (the new file is
+ * renamed over the name, so the old inode lives on in the backup); local
+ * deletions move the file in; remote versions are downloaded.
  */
-import { copyFile, link, lstat, mkdir, rename } from 'node:fs/promises';
+import { appendFile, copyFile, link, lstat, mkdir, rename } from 'node:fs/promises';
+import { createWriteStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Side } from '../core/entry.js';
 import { errnoCode, fsErrorToArx } from '../errors.js';
+import type { Remote } from '../remote/types.js';
 import { STATE_DIR } from '../scan/filter.js';
 
 export const BACKUPS_DIR = 'backups';
+export const MANIFEST = 'manifest.jsonl';
+/** Folder (inside a backup set) holding remote versions. */
+export const REMOTE_PREFIX = '@remote';
 
 export function backupsRoot(projectRoot: string): string {
   return join(projectRoot, STATE_DIR, BACKUPS_DIR);
 }
 
+export interface KeptVersion {
+  path: string;
+  side: Side;
+  size: number;
+  /** ISO time it was kept. */
+  kept_at: string;
+  /** Where it is, relative to the backup set's folder. */
+  stored: string;
+}
+
 export class BackupStore {
   readonly dir: string;
-  /** Paths kept during this sync. */
-  readonly kept: string[] = [];
+  /** Versions kept by this store. */
+  readonly kept: KeptVersion[] = [];
 
   constructor(
     private readonly projectRoot: string,
-    syncId: string,
+    readonly setId: string,
   ) {
-    this.dir = join(backupsRoot(projectRoot), syncId);
+    this.dir = join(backupsRoot(projectRoot), setId);
   }
 
-  /** Where to keep `path`: its own name, or `name.2`, `name.3`... if kept already (never overwrite a backup). */
-  private async target(path: string): Promise<string> {
-    const dest = join(this.dir, path);
+  /** Where to keep a version: its own name, or `name.2`, `name.3`... when kept already (never overwrite a backup). */
+  private async target(stored: string): Promise<string> {
+    const dest = join(this.dir, stored);
     await mkdir(dirname(dest), { recursive: true });
     for (let i = 2, candidate = dest; ; candidate = `${dest}.${i++}`) if (!(await exists(candidate))) return candidate;
+  }
+
+  private async record(path: string, side: Side, dest: string): Promise<void> {
+    const st = await lstat(dest);
+    const entry: KeptVersion = { path, side, size: st.isFile() ? st.size : 0, kept_at: new Date().toISOString(), stored: dest.slice(this.dir.length + 1) };
+    this.kept.push(entry);
+    await appendFile(join(this.dir, MANIFEST), JSON.stringify(entry) + '\n');
   }
 
   /** Keep the current content of a local file that is about to be replaced. */
@@ -49,10 +75,10 @@ export class BackupStore {
         throw fsErrorToArx(err2, `backing up ${src}`);
       }
     }
-    this.kept.push(path);
+    await this.record(path, 'local', dest);
   }
 
-  /** Delete a local file by moving it into the backups. */
+  /** Delete a local file or folder by moving it into the backups. */
   async moveIn(path: string): Promise<void> {
     const src = join(this.projectRoot, path);
     const dest = await this.target(path);
@@ -62,8 +88,63 @@ export class BackupStore {
       if (errnoCode(err) === 'ENOENT') return;
       throw fsErrorToArx(err, `backing up ${src}`);
     }
-    this.kept.push(path);
+    await this.record(path, 'local', dest);
   }
+
+  /** Download the remote's current version of a file before it is replaced or discarded. */
+  async keepRemote(remote: Remote, path: string): Promise<void> {
+    const dest = await this.target(`${REMOTE_PREFIX}/${path}`);
+    try {
+      await pipeline(await remote.read(path), createWriteStream(dest, { flags: 'wx' }));
+    } catch (err) {
+      throw fsErrorToArx(err, `backing up the remote version of ${path}`);
+    }
+    await this.record(path, 'remote', dest);
+  }
+}
+
+/** Every backup set, oldest first: its id, folder and the versions its manifest lists. */
+export function listBackupSets(projectRoot: string): { id: string; dir: string; kept: KeptVersion[]; time: number }[] {
+  const root = backupsRoot(projectRoot);
+  let ids: string[];
+  try {
+    ids = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const sets = [];
+  for (const id of ids) {
+    const dir = join(root, id);
+    let kept: KeptVersion[] = [];
+    try {
+      kept = readFileSync(join(dir, MANIFEST), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as KeptVersion);
+    } catch {
+      // A set without a (readable) manifest still counts for its age.
+    }
+    let time: number;
+    try {
+      time = kept.length > 0 ? Math.max(...kept.map((k) => Date.parse(k.kept_at))) : statSync(dir).mtimeMs;
+    } catch {
+      continue;
+    }
+    sets.push({ id, dir, kept, time });
+  }
+  return sets.sort((a, b) => a.time - b.time);
+}
+
+/** Remove backup sets older than `days` (0 keeps them forever); returns the ids removed. */
+export function pruneBackups(projectRoot: string, days: number, nowMs: number): string[] {
+  if (days <= 0) return [];
+  const removed: string[] = [];
+  for (const set of listBackupSets(projectRoot)) {
+    if (nowMs - set.time <= days * 86_400_000) continue;
+    rmSync(set.dir, { recursive: true, force: true });
+    removed.push(set.id);
+  }
+  return removed;
 }
 
 async function exists(p: string): Promise<boolean> {

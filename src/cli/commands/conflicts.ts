@@ -6,7 +6,7 @@ import { openStore } from '../../engine/session.js';
 import { remoteIdOf } from '../../remote/factory.js';
 import { normaliseUserPath } from '../../remote/paths.js';
 import { table } from '../../report/format.js';
-import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
 import { printJson, say } from '../output.js';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -63,14 +63,10 @@ export function registerConflicts(program: Command): void {
         const cfg = loadConfig({ projectDir: g.project });
         const path = conflictPathFromUser(cfg, rawPath!);
         const res = await resolveConflict(cfg, path, opts.keep, new Date());
-        if (res.errors.length > 0) {
-          for (const e of res.errors) process.stderr.write(`arx: error: ${e.message}\n`);
-          return exitCodeFor(res.errors[0]!.category);
-        }
         if (!g.quiet) {
           if (res.keep === 'both') say(`kept both: ${path} holds the local version, ${res.conflictCopy} the remote one (on both sides)`);
           else say(`kept the ${res.keep} version of ${path} on both sides`);
-          for (const b of res.backups) say(`  previous local version saved in .arx/backups/: ${b}`);
+          for (const b of res.backups) say(`  the discarded ${b.side} version is in .arx/backups/${res.backupSet}/${b.stored} (arx restore ${res.backupSet} ${b.path})`);
         }
         return EXIT.OK;
       }),

@@ -1,0 +1,54 @@
+/** `arx backups [--json]` and `arx restore SYNC_ID [PATH...] [--side local|remote]` */
+import { Option, type Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import type { Side } from '../../core/entry.js';
+import { restoreBackup } from '../../engine/restore.js';
+import { normaliseUserPath } from '../../remote/paths.js';
+import { formatBytes, table } from '../../report/format.js';
+import { listBackupSets } from '../../transfer/backups.js';
+import { EXIT } from '../exit-codes.js';
+import { globals, handler } from '../handler.js';
+import { printJson, say } from '../output.js';
+
+export function registerBackups(program: Command): void {
+  program
+    .command('backups')
+    .description('list the versions syncs replaced or discarded, kept in .arx/backups/')
+    .option('--json', 'print a JSON array')
+    .action(
+      handler<{ json?: boolean }>(async (opts, cmd) => {
+        const cfg = loadConfig({ projectDir: globals(cmd).project });
+        const rows = listBackupSets(cfg.projectRoot).flatMap((set) =>
+          set.kept.map((k) => ({ sync_id: set.id, path: k.path, side: k.side, size: k.size, time: k.kept_at, location: `.arx/backups/${set.id}/${k.stored}` })),
+        );
+        if (opts.json) printJson(rows);
+        else if (rows.length === 0) say('no backups');
+        else {
+          say(table([['SYNC', 'PATH', 'SIDE', 'SIZE', 'KEPT AT'], ...rows.map((r) => [r.sync_id, r.path, r.side, formatBytes(r.size), r.time])]));
+          say('\nput versions back with: arx restore SYNC [PATH...]');
+        }
+        return EXIT.OK;
+      }),
+    );
+
+  program
+    .command('restore <syncId> [paths...]')
+    .description('put kept versions back into the project (all of a sync, or the paths named); the next sync propagates them')
+    .addOption(new Option('--side <side>', 'which version when both were kept (default: the local one)').choices(['local', 'remote']))
+    .action(
+      handler<{ side?: Side }>(async (opts, cmd, args) => {
+        const g = globals(cmd);
+        const cfg = loadConfig({ projectDir: g.project });
+        // commander passes the variadic PATH... as one array after SYNC_ID.
+        const [syncId, paths] = args as unknown as [string, string[] | undefined];
+        const res = await restoreBackup(cfg, syncId, (paths ?? []).map(normaliseUserPath), opts.side, new Date());
+        if (!g.quiet) {
+          for (const r of res.restored) say(`restored ${r.path} (${r.side} version)`);
+          for (const p of res.unchanged) say(`already as kept: ${p}`);
+          if (res.backupSet) say(`the versions it replaced are kept in .arx/backups/${res.backupSet}/`);
+          if (res.restored.length > 0) say('run arx sync to propagate the restored files');
+        }
+        return EXIT.OK;
+      }),
+    );
+}

@@ -1,0 +1,167 @@
+/**
+ * Settle one conflict, by hand (`arx resolve`) or by policy during a sync.
+ * - local / remote: the kept version is copied over the other one;
+ * - both: the remote version is renamed beside the path under a name holding
+ *   "conflict", then each side gets the version it lacks;
+ * - merged: the merged text is written to both sides.
+ * Every version that is discarded is kept in the backups first (a remote one
+ * is downloaded), whatever `auto_backup` says. Nothing is settled if either
+ * side changed since the conflict was seen. A folder's contents follow with
+ * the next sync.
+ */
+import { createHash } from 'node:crypto';
+import { compareTreeOrder, otherSide, type Entry, type Side } from '../core/entry.js';
+import { buildPlan } from '../core/plan.js';
+import type { Action } from '../core/reconcile.js';
+import { ArxError, UsageError } from '../errors.js';
+import type { Remote } from '../remote/types.js';
+import { buildFilter, readArxignore } from '../scan/filter.js';
+import type { BackupStore } from '../transfer/backups.js';
+import { Executor } from '../transfer/execute.js';
+import type { ContentStore } from './content-store.js';
+import type { Session } from './session.js';
+
+export type Settlement = { keep: 'local' | 'remote' | 'both' } | { merged: string };
+export type Outcome = 'local-won' | 'remote-won' | 'kept-both' | 'merged';
+
+export interface Settled {
+  outcome: Outcome;
+  /** keep both: where the remote version now lives (on both sides). */
+  conflictCopy?: string;
+}
+
+/** `a/b/name.ext` -> `a/b/name.conflict-remote-20261125-101500.ext`, the first such name `taken` says is free. */
+export async function conflictCopyName(path: string, now: Date, taken: (p: string) => Promise<boolean>): Promise<string> {
+  const slash = path.lastIndexOf('/');
+  const dir = path.slice(0, slash + 1);
+  const name = path.slice(slash + 1);
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  for (let i = 1; ; i++) {
+    const candidate = `${dir}${stem}.conflict-remote-${stamp}${i === 1 ? '' : `-${i}`}${ext}`;
+    if (!(await taken(candidate))) return candidate;
+  }
+}
+
+export async function currentEntry(remote: Remote, path: string): Promise<Entry | undefined> {
+  const st = await remote.stat(path);
+  if (st === undefined) return undefined;
+  if (st.kind === 'dir') return { kind: 'dir' };
+  const hash = st.size <= 1024 * 1024 ? createHash('sha256').update(await remote.readAll(path)).digest('hex') : await remote.hash(path);
+  return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, hash };
+}
+
+/** Is `now` still the version seen when the conflict was found? */
+export function sameVersion(seen: Entry | null | undefined, now: Entry | undefined): boolean {
+  if (seen === null || seen === undefined || now === undefined) return (seen ?? undefined) === now;
+  if (seen.kind !== now.kind) return false;
+  if (seen.kind === 'dir' || now.kind === 'dir') return true;
+  return seen.hash !== undefined ? seen.hash === now.hash : seen.size === now.size && seen.mtimeMs === now.mtimeMs;
+}
+
+/** Remove a folder and everything synced in it from one side, keeping the discarded files in the backups. */
+async function removeTree(session: Session, side: Side, path: string, backups: BackupStore): Promise<void> {
+  if (side === 'local') return backups.moveIn(path);
+  const filter = buildFilter({ arxignore: readArxignore(session.cfg.projectRoot), include: session.cfg.sync.include_patterns, exclude: session.cfg.sync.exclude_patterns });
+  // Only what the sync would see goes; anything else (ignored files) stays, and the folder with it.
+  const listed = await session.remote.list(filter, path);
+  const paths = [...listed.entries.keys()].sort(compareTreeOrder).reverse();
+  for (const p of paths) {
+    if (listed.entries.get(p)!.kind === 'file') await backups.keepRemote(session.remote, p);
+    await session.remote.remove(p);
+  }
+  await session.remote.remove(path);
+}
+
+function transferAction(path: string, from: Side, entry: Entry): Action {
+  return { path, type: entry.kind === 'dir' ? 'mkdir' : 'copy', to: otherSide(from), kind: entry.kind, reason: `settled: keep ${from}` };
+}
+
+export interface SettleContext {
+  session: Session;
+  backups: BackupStore;
+  content?: ContentStore;
+  now: Date;
+}
+
+/**
+ * Settle `path`, whose versions were `seen` when the conflict was found.
+ * Throws CONFLICT_CHANGED (nothing done) when either side changed since.
+ */
+export async function settle(ctx: SettleContext, path: string, seen: Record<Side, Entry | null | undefined>, how: Settlement): Promise<Settled> {
+  const { session, backups, now } = ctx;
+  const entries: Record<Side, Entry | undefined> = { local: await currentEntry(session.local, path), remote: await currentEntry(session.remote, path) };
+  for (const side of ['local', 'remote'] as const) {
+    if (!sameVersion(seen[side], entries[side])) {
+      throw new UsageError(`${path} changed on ${side} since the conflict was found; run \`arx sync\` to see it again`, 'CONFLICT_CHANGED');
+    }
+  }
+  const sides: Record<Side, Remote> = { local: session.local, remote: session.remote };
+  const scanned: Record<Side, Map<string, Entry>> = { local: new Map(), remote: new Map() };
+  const actions: Action[] = [];
+  let settled: Settled;
+
+  if ('merged' in how) {
+    if (entries.local?.kind !== 'file' || entries.remote?.kind !== 'file') throw new UsageError(`${path}: only files can be merged`, 'CONFLICT_NOT_MERGEABLE');
+    await backups.keepRemote(session.remote, path);
+    await backups.keepBeforeOverwrite(path);
+    await writeMerged(ctx, path, entries.local, entries.remote, how.merged);
+    return { outcome: 'merged' };
+  } else if (how.keep === 'both') {
+    if (!entries.local || !entries.remote) throw new UsageError(`${path} no longer exists on both sides; run \`arx sync\` instead`, 'CONFLICT_GONE');
+    const copy = await conflictCopyName(path, now, async (p) => (await session.remote.stat(p)) !== undefined || (await session.local.stat(p)) !== undefined);
+    await session.remote.rename(path, copy);
+    scanned.local.set(path, entries.local);
+    scanned.remote.set(copy, entries.remote);
+    actions.push(transferAction(path, 'local', entries.local), transferAction(copy, 'remote', entries.remote));
+    settled = { outcome: 'kept-both', conflictCopy: copy };
+  } else {
+    const keep = how.keep;
+    const winner = entries[keep];
+    const loserSide = otherSide(keep);
+    const loser = entries[loserSide];
+    if (!winner) throw new UsageError(`${path} no longer exists on ${keep}; run \`arx sync\` instead`, 'CONFLICT_GONE');
+    if (loser?.kind === 'dir' && winner.kind === 'file') await removeTree(session, loserSide, path, backups);
+    else if (loser !== undefined) {
+      // The local loser is kept by the executor as it overwrites; the remote one is fetched now.
+      if (loserSide === 'remote' && loser.kind === 'file') await backups.keepRemote(session.remote, path);
+      scanned[loserSide].set(path, loser);
+    }
+    scanned[keep].set(path, winner);
+    actions.push(transferAction(path, keep, winner));
+    settled = { outcome: keep === 'local' ? 'local-won' : 'remote-won' };
+  }
+
+  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime() }).run(buildPlan(actions));
+  const problem = exec.failed[0]?.error ?? (exec.skipped[0] ? new ArxError('remote', 'CHANGED_DURING_SYNC', exec.skipped[0].message) : undefined);
+  if (problem) throw problem;
+  // What the base knew below this path described the old tree: forget it, so the next
+  // sync compares that subtree afresh (copies, never deletions of unseen files).
+  session.store.deleteBaseUnder(session.remoteId, path);
+  session.store.deleteConflict(session.remoteId, path);
+  return settled;
+}
+
+/** Write the merged text to both sides (atomically, each checked unchanged) and record it as synced. */
+async function writeMerged(ctx: SettleContext, path: string, local: Entry & { kind: 'file' }, remote: Entry & { kind: 'file' }, text: string): Promise<void> {
+  const { session } = ctx;
+  const data = Buffer.from(text);
+  const hash = createHash('sha256').update(data).digest('hex');
+  const mtimeMs = ctx.now.getTime();
+  const unchanged = (side: Side, seen: Entry & { kind: 'file' }) => async () => {
+    const now = await session[side].stat(path);
+    if (now?.kind !== 'file' || now.size !== seen.size || now.mtimeMs !== seen.mtimeMs) throw new ArxError('remote', 'CHANGED_DURING_SYNC', `${path} changed while it was being merged; it will be synced next time`);
+  };
+  const writtenRemote = await session.remote.write(path, data, { mtimeMs, verify: unchanged('remote', remote) });
+  const writtenLocal = await session.local.write(path, data, { mtimeMs, verify: unchanged('local', local) });
+  session.store.putBase(session.remoteId, path, {
+    kind: 'file',
+    hash,
+    // Written just now, so its stat cannot vouch for it yet (racy): the next scan reads it once.
+    local: { size: writtenLocal.size, mtimeMs: writtenLocal.mtimeMs },
+    remote: { size: writtenRemote.size, mtimeMs: writtenRemote.mtimeMs },
+  });
+  ctx.content?.keep(hash, data);
+  session.store.deleteConflict(session.remoteId, path);
+}
