@@ -6,7 +6,8 @@
  * sides is taken once; arrays of plain values merge as sets of additions and
  * removals; anything changed differently on both sides is a clash, named by
  * its JSON path. The result keeps the local file's indentation and final
- * newline, and its key order (keys new on the remote come after).
+ * newline, and its key order (keys new on the remote come after; as in any
+ * JavaScript object, keys that look like array indices come first).
  *
  * Lines (.arxignore): lines added or removed on either side are applied.
  */
@@ -55,11 +56,14 @@ function mergeSets(base: Json[], local: Json[], remote: Json[]): Json[] {
 
 function mergeValue(base: Slot, local: Slot, remote: Slot, path: string, clashes: string[]): Slot {
   if (same(local, remote)) return local;
-  if (same(base, local)) return remote;
-  if (same(base, remote)) return local;
-  if (isObject(local) && isObject(remote) && (isObject(base) || base === ABSENT)) {
+  // Objects merge key by key even when one side is unchanged, so the local key order stays.
+  const objects = isObject(local) && isObject(remote) && (isObject(base) || base === ABSENT);
+  if (!objects && same(base, local)) return remote;
+  if (!objects && same(base, remote)) return local;
+  if (objects) {
     const b = isObject(base) ? base : {};
-    const out: { [key: string]: Json } = {};
+    // No prototype: a "__proto__" key is then an ordinary key.
+    const out: { [key: string]: Json } = Object.create(null) as { [key: string]: Json };
     const keys = [...Object.keys(local), ...Object.keys(remote).filter((k) => !Object.hasOwn(local, k))];
     for (const k of keys) {
       const v = mergeValue(Object.hasOwn(b, k) ? b[k]! : ABSENT, Object.hasOwn(local, k) ? local[k]! : ABSENT, Object.hasOwn(remote, k) ? remote[k]! : ABSENT, pathOf(path, k), clashes);
@@ -73,6 +77,12 @@ function mergeValue(base: Slot, local: Slot, remote: Slot, path: string, clashes
   }
   clashes.push(path === '' ? '(root)' : path);
   return local;
+}
+
+/** Give `text` (with \n line ends) the local file's line ends (CRLF or LF) and byte-order mark. */
+function likeLocal(local: string, text: string): string {
+  const crlf = local.includes('\r\n') ? text.replace(/\n/g, '\r\n') : text;
+  return local.charCodeAt(0) === 0xfeff ? `\ufeff${crlf}` : crlf;
 }
 
 /** The indentation unit a JSON text uses (two spaces when it has none). */
@@ -100,8 +110,7 @@ export function mergeJson(base: string | undefined, local: string, remote: strin
   const clashes: string[] = [];
   const merged = mergeValue(b, l!, r!, '', clashes);
   if (clashes.length > 0) return { ok: false, clashes, reason: `changed differently on both sides: ${clashes.join(', ')}` };
-  const newline = /\r?\n$/.test(local) ? '\n' : '';
-  return { ok: true, text: JSON.stringify(merged, null, detectIndent(local)) + newline };
+  return { ok: true, text: likeLocal(local, JSON.stringify(merged, null, detectIndent(local)) + (/\r?\n$/.test(local) ? '\n' : '')) };
 }
 
 /** Three-way merge of line lists (.arxignore): additions and removals of both sides. */
@@ -113,5 +122,5 @@ export function mergeLines(base: string | undefined, local: string, remote: stri
   const removedByRemote = new Set(b.filter((x) => !r.includes(x)));
   const result = l.filter((x) => !removedByRemote.has(x));
   for (const x of r) if (!b.includes(x) && !result.includes(x)) result.push(x);
-  return { ok: true, text: result.join('\n') + (result.length > 0 ? '\n' : '') };
+  return { ok: true, text: likeLocal(local, result.join('\n') + (result.length > 0 ? '\n' : '')) };
 }
