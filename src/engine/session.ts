@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { EffectiveConfig } from '../config/load.js';
 import { LocalFolderRemote } from '../remote/local/local-remote.js';
-import { openRemote } from '../remote/factory.js';
+import { openRemote, type RemoteHooks } from '../remote/factory.js';
 import type { Remote } from '../remote/types.js';
 import { STATE_DIR } from '../scan/filter.js';
 import { ProjectLock } from '../state/lock.js';
@@ -42,14 +42,14 @@ function writerTag(store: StateStore): string {
   return tag;
 }
 
-export async function openSession(cfg: EffectiveConfig, command: string, now: Date): Promise<Session> {
+export async function openSession(cfg: EffectiveConfig, command: string, now: Date, hooks: RemoteHooks = {}): Promise<Session> {
   const stateDir = stateDirOf(cfg.projectRoot);
   const lock = ProjectLock.acquire(stateDir, command, now);
   let store: StateStore | undefined;
   try {
     store = StateStore.open(stateDir);
     const writer = writerTag(store);
-    const { remote, id } = await openRemote(cfg, writer);
+    const { remote, id } = await openRemote(cfg, writer, hooks);
     const local = new LocalFolderRemote(cfg.projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true });
     const opened = store;
     return {

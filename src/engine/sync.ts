@@ -27,6 +27,7 @@ export type SyncPhase = 'scan' | 'plan' | 'transfer' | 'finish';
 export type SyncEvent =
   | { type: 'phase'; phase: SyncPhase; message: string }
   | { type: 'plan'; files: number; bytes: number }
+  | { type: 'note'; message: string }
   | ExecEvent;
 
 export interface SyncOptions {
@@ -48,7 +49,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     throw new ConfigError(`sync is disabled for this project (sync.enabled is false, set in ${cfg.sources.get('sync.enabled')})`, 'SYNC_DISABLED');
   }
   const start = clock();
-  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start);
+  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, { onNote: (message) => opts.onEvent?.({ type: 'note', message }) });
   try {
     const syncId = newSyncId(start, (id) => session.store.syncIdExists(id) || statusFileExists(session.stateDir, id));
     const status = newStatus(syncId, cfg.project.project_id, session.remote.describe(), start, opts.dryRun === true);

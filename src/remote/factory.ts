@@ -1,7 +1,11 @@
 /** Build the configured remote. */
-import { remoteFolder, type EffectiveConfig } from '../config/load.js';
-import { ConfigError } from '../errors.js';
+import { homedir, userInfo } from 'node:os';
+import { join, posix } from 'node:path';
+import { expandHome, remoteFolder, remoteSubpath, type EffectiveConfig } from '../config/load.js';
 import { LocalFolderRemote } from './local/local-remote.js';
+import { RetryingRemote } from './retry.js';
+import type { SshOptions } from './sftp/connect.js';
+import { SftpRemote } from './sftp/sftp-remote.js';
 import type { Remote } from './types.js';
 
 export interface RemoteHandle {
@@ -17,15 +21,51 @@ export function remoteIdOf(cfg: EffectiveConfig): string {
     case 'local':
       return `local:${remoteFolder(cfg)}`;
     case 'sftp':
-      return `sftp:${r.username ?? ''}@${r.host}:${r.port ?? 22}:${r.path ?? ''}:${cfg.sync.remote_path}`;
+      return `sftp:${r.username ?? ''}@${r.host}:${r.port ?? 22}:${sftpFolder(cfg)}`;
   }
 }
 
-export async function openRemote(cfg: EffectiveConfig, writer: string): Promise<RemoteHandle> {
+export interface RemoteHooks {
+  /** A one-line notice for the user (e.g. a network retry). */
+  onNote?: (message: string) => void;
+}
+
+/** The folder on an SFTP server: remote.path joined with sync.remote_path (relative: from the login folder). */
+export function sftpFolder(cfg: EffectiveConfig): string {
+  const base = (cfg.remote.path ?? '').replace(/^~\/?/, '');
+  const joined = posix.join(base === '' ? '' : base, cfg.sync.remote_path);
+  remoteSubpath(joined, 'remote.path and sync.remote_path');
+  return joined.startsWith('/') ? joined.replace(/\/+$/, '') || '/' : joined.replace(/^\.\/?/, '').replace(/\/+$/, '');
+}
+
+export function sshOptions(cfg: EffectiveConfig, env: NodeJS.ProcessEnv = process.env): SshOptions {
+  const r = cfg.remote;
+  const keyFile = r.key_file ? expandHome(r.key_file, env) : undefined;
+  return {
+    host: r.host!,
+    port: r.port ?? 22,
+    username: r.username ?? env.USER ?? env.LOGNAME ?? userInfo().username,
+    keyFile,
+    passphrase: r.key_passphrase,
+    password: r.password,
+    agent: keyFile === undefined && env.SSH_AUTH_SOCK ? env.SSH_AUTH_SOCK : undefined,
+    knownHosts: [r.known_hosts ? expandHome(r.known_hosts, env) : join(env.HOME ?? homedir(), '.ssh', 'known_hosts')],
+    hostKeyPolicy: r.host_key_policy ?? 'strict',
+    channels: Math.min(cfg.sync.parallel, 8),
+    readyTimeoutMs: 20_000,
+  };
+}
+
+export async function openRemote(cfg: EffectiveConfig, writer: string, hooks: RemoteHooks = {}): Promise<RemoteHandle> {
   switch (cfg.remote.type) {
     case 'local':
       return { remote: new LocalFolderRemote(remoteFolder(cfg), { writer }), id: remoteIdOf(cfg) };
-    case 'sftp':
-      throw new ConfigError('remote.type "sftp" is not supported by this version of arx yet; use a "local" remote', 'REMOTE_UNSUPPORTED');
+    case 'sftp': {
+      const sftp = new SftpRemote(sshOptions(cfg), sftpFolder(cfg), writer);
+      const remote = new RetryingRemote(sftp, { retries: cfg.remote.retries ?? 5, baseMs: cfg.remote.retry_base_ms ?? 500 }, hooks.onNote);
+      // Connect now, so a wrong host, key or password is reported before anything else happens.
+      await remote.rootExists();
+      return { remote, id: remoteIdOf(cfg) };
+    }
   }
 }

@@ -60,6 +60,15 @@ export interface LocalFileSource {
   localFile: string;
 }
 
+/**
+ * Data a local writer gets by letting someone fill its temporary file
+ * directly (a download with pipelined reads); the writer then reads the file
+ * back to pass its sha256 to verify.
+ */
+export interface FillSource {
+  fill(tempFile: string): Promise<void>;
+}
+
 export interface Remote {
   readonly capabilities: RemoteCapabilities;
   /** Human description, e.g. "local folder /srv/arx/projects/p1". Never contains secrets. */
@@ -76,7 +85,9 @@ export interface Remote {
   /** Read a whole (small) file; may return a view into `into` when it fits (the caller owns `into` until done with the result). */
   readAll(path: string, into?: Buffer): Promise<Buffer>;
   /** Atomic: written to a temporary name in the same folder, then renamed over `path`, mtime set. */
-  write(path: string, data: Readable | Buffer | LocalFileSource, opts: WriteOptions): Promise<RemoteEntry>;
+  write(path: string, data: Readable | Buffer | LocalFileSource | FillSource, opts: WriteOptions): Promise<RemoteEntry>;
+  /** Optional: download a file into a local file with pipelined reads. */
+  download?(path: string, localFile: string): Promise<void>;
   /** Create a folder; its parent must exist. Succeeds if it already exists. */
   mkdir(path: string): Promise<void>;
   /** Remove a file or an empty folder. Succeeds if it does not exist. */

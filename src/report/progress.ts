@@ -86,6 +86,9 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
           done++;
           render(false);
           return;
+        case 'note':
+          line(e.message);
+          return;
         case 'skipped':
           done++;
           if (verbose) line(`skipped ${e.action.path}: ${e.message}`);

@@ -11,7 +11,7 @@ import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
 import { ArxError, ChangedDuringSyncError } from '../errors.js';
 import { LocalFolderRemote, SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
-import type { Remote, RemoteEntry } from '../remote/types.js';
+import type { FillSource, LocalFileSource, Remote, RemoteEntry } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
 import { inLanes } from '../util/lanes.js';
 import type { BackupStore } from './backups.js';
@@ -237,21 +237,20 @@ export class Executor {
       if ((src.hash !== undefined && hash !== src.hash) || data.length !== src.size) throw new ChangedDuringSyncError(a.path);
       written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame });
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });
-    } else if (source instanceof LocalFolderRemote) {
-      // From a file on this machine: the destination reads it as it likes best and reports its hash.
+    } else if (source instanceof LocalFolderRemote || (dest instanceof LocalFolderRemote && source.download)) {
+      // File to file: from a local file (the destination reads it as it likes best), or into one
+      // with the source's own pipelined download. Either way the writer reports the hash.
       let digest: string | undefined;
-      written = await dest.write(
-        a.path,
-        { localFile: source.abs(a.path) },
-        {
-          mtimeMs: src.mtimeMs,
-          verify: async (writtenSha256) => {
-            digest = writtenSha256;
-            if (digest === undefined || (src.hash !== undefined && digest !== src.hash)) throw new ChangedDuringSyncError(a.path);
-            await stillSame();
-          },
+      const data: LocalFileSource | FillSource =
+        source instanceof LocalFolderRemote ? { localFile: source.abs(a.path) } : { fill: (tmp: string) => source.download!(a.path, tmp) };
+      written = await dest.write(a.path, data, {
+        mtimeMs: src.mtimeMs,
+        verify: async (writtenSha256) => {
+          if (writtenSha256 === undefined || (src.hash !== undefined && writtenSha256 !== src.hash)) throw new ChangedDuringSyncError(a.path);
+          digest = writtenSha256;
+          await stillSame();
         },
-      );
+      });
       hash = digest!;
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: written.size });
     } else {

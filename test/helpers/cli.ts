@@ -92,7 +92,16 @@ export interface TwoSided {
   syncJson(side: 'a' | 'b', ...args: string[]): { code: number; status: any; stderr: string };
 }
 
-export function twoSided(projectId = 'p1', arxfileExtra: Record<string, unknown> = {}): TwoSided {
+/** How the two sides reach the remote folder: directly, or through a test sshd on loopback. */
+export type RemoteKind = { kind: 'local' } | { kind: 'sftp'; port: number; user: string; clientKey: string; knownHosts: string };
+
+export function remoteConfig(r: RemoteKind, remoteRoot: string): Record<string, unknown> {
+  if (r.kind === 'local') return { type: 'local', path: remoteRoot };
+  // Quick retries: a test server that is down should fail a sync in well under a second.
+  return { type: 'sftp', host: '127.0.0.1', port: r.port, username: r.user, key_file: r.clientKey, known_hosts: r.knownHosts, path: remoteRoot, retries: 1, retry_base_ms: 50 };
+}
+
+export function twoSided(projectId = 'p1', arxfileExtra: Record<string, unknown> = {}, remoteKind: RemoteKind = { kind: 'local' }): TwoSided {
   const top = tempDir();
   const home = join(top, 'home');
   const remoteRoot = join(top, 'remote');
@@ -104,7 +113,7 @@ export function twoSided(projectId = 'p1', arxfileExtra: Record<string, unknown>
     project_id: projectId,
     name: 'Test project',
     sync: { enabled: true, remote_path: `/projects/${projectId}` },
-    remote: { type: 'local', path: remoteRoot },
+    remote: remoteConfig(remoteKind, remoteRoot),
     ...arxfileExtra,
   };
   for (const d of [a, b]) writeFileSync(join(d, 'arxfile.json'), JSON.stringify(arxfile, null, 2) + '\n');

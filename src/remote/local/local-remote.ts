@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { ArxError, errnoCode, fsErrorToArx } from '../../errors.js';
 import { compactToResult, walkCompactAside, type CompactWalk } from '../../scan/walk.js';
 import { assertSafeRelativePath } from '../paths.js';
-import { tempName, type LocalFileSource, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
+import { tempName, type FillSource, type LocalFileSource, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
 
 export class LocalFolderRemote implements Remote {
   readonly capabilities = { mtimePrecisionMs: 1, cheapHash: true };
@@ -127,7 +127,7 @@ export class LocalFolderRemote implements Remote {
     }
   }
 
-  async write(path: string, data: Readable | Buffer | LocalFileSource, opts: WriteOptions): Promise<RemoteEntry> {
+  async write(path: string, data: Readable | Buffer | LocalFileSource | FillSource, opts: WriteOptions): Promise<RemoteEntry> {
     this.checkRoot();
     const target = this.abs(path);
     const tmp = `${dirname(target)}/${tempName(this.writer)}`;
@@ -136,10 +136,11 @@ export class LocalFolderRemote implements Remote {
       if (Buffer.isBuffer(data)) {
         st = await this.io.writeNewFile(tmp, data, opts.mtimeMs);
         await opts.verify?.();
-      } else if ('localFile' in data) {
-        // Copied by the kernel (a clone where the filesystem can), then read back once to
-        // verify: no file data passes through JavaScript buffers.
-        await copyFile(data.localFile, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+      } else if ('localFile' in data || 'fill' in data) {
+        // Copied by the kernel (a clone where the filesystem can) or filled by a download,
+        // then read back once to verify: no file data passes through JavaScript buffers.
+        if ('localFile' in data) await copyFile(data.localFile, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+        else await data.fill(tmp);
         await opts.verify?.(await hashLocalFile(tmp));
         const when = new Date(opts.mtimeMs);
         await utimes(tmp, when, when);

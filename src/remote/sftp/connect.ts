@@ -1,0 +1,198 @@
+/**
+ * Open an SSH connection (ssh2) with its SFTP channels: authentication by
+ * key file, ssh-agent or password, and host keys checked against
+ * known_hosts. Every failure becomes one clear typed error that names the
+ * user, host and what to do, and never a secret.
+ */
+import { readFileSync } from 'node:fs';
+import ssh2, { type Client as SshClient, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { ArxError, ConfigError, PermissionDeniedError, errnoCode } from '../../errors.js';
+import { addHostKey, checkHostKey, fingerprint, hostName } from './known-hosts.js';
+
+export interface SshOptions {
+  host: string;
+  port: number;
+  username: string;
+  /** Private key file (already ~-expanded) and its passphrase. */
+  keyFile?: string;
+  passphrase?: string;
+  password?: string;
+  /** ssh-agent socket, used when no key file is given. */
+  agent?: string;
+  /** known_hosts files to check; new keys are recorded in the first. */
+  knownHosts: string[];
+  hostKeyPolicy: 'strict' | 'accept-new';
+  channels: number;
+  readyTimeoutMs: number;
+}
+
+// ssh2 is CommonJS: its exports are reached through the default import.
+const { Client, utils } = ssh2;
+
+export interface SshConnection {
+  client: SshClient;
+  channels: SFTPWrapper[];
+}
+
+/** A fault in reaching or keeping the server: worth retrying. */
+export class NetworkError extends ArxError {
+  constructor(message: string, cause?: unknown) {
+    super('network', 'NETWORK', message, { retryable: true, cause });
+  }
+}
+
+function where(o: SshOptions): string {
+  return `${o.username}@${o.host}:${o.port}`;
+}
+
+function readKey(o: SshOptions): Buffer {
+  let key: Buffer;
+  try {
+    key = readFileSync(o.keyFile!);
+  } catch (err) {
+    throw new ConfigError(`remote.key_file: cannot read ${o.keyFile} (${errnoCode(err) ?? String(err)})`, 'KEY_FILE_UNREADABLE');
+  }
+  const parsed = utils.parseKey(key, o.passphrase);
+  if (parsed instanceof Error) {
+    const encrypted = /encrypted|passphrase/i.test(parsed.message);
+    throw encrypted
+      ? new PermissionDeniedError(`cannot decrypt the key ${o.keyFile}: ${o.passphrase ? 'wrong passphrase' : 'it needs a passphrase; set ARX_REMOTE_KEY_PASSPHRASE'}`, 'KEY_PASSPHRASE')
+      : new ConfigError(`remote.key_file: ${o.keyFile} is not a private key ssh can use (${parsed.message})`, 'KEY_FILE_INVALID');
+  }
+  return key;
+}
+
+/** The authentication methods to try, in order, with what each uses (for messages). */
+function methods(o: SshOptions): { config: Partial<ConnectConfig>; tried: string[]; order: string[] } {
+  const config: Partial<ConnectConfig> = {};
+  const tried: string[] = [];
+  const order: string[] = [];
+  if (o.keyFile) {
+    config.privateKey = readKey(o);
+    if (o.passphrase) config.passphrase = o.passphrase;
+    order.push('publickey');
+    tried.push(`key ${o.keyFile}`);
+  } else if (o.agent) {
+    config.agent = o.agent;
+    order.push('agent');
+    tried.push('ssh-agent');
+  }
+  if (o.password !== undefined) {
+    config.password = o.password;
+    order.push('password');
+    tried.push('password');
+  }
+  if (order.length === 0) {
+    throw new ConfigError(
+      `no way to log in to ${where(o)}: set remote.key_file, run an ssh-agent (SSH_AUTH_SOCK), or set ARX_REMOTE_PASSWORD`,
+      'NO_CREDENTIALS',
+    );
+  }
+  return { config, tried, order };
+}
+
+/** How to trust a host, for messages. */
+function trustHint(o: SshOptions): string {
+  return `if you trust it, run \`arx remote trust\` (it records the key in ${o.knownHosts[0]}) or set remote.host_key_policy to "accept-new"`;
+}
+
+export function connectSsh(o: SshOptions): Promise<SshConnection> {
+  const { config, tried, order } = methods(o);
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let hostKeyProblem: ArxError | undefined;
+    let settled = false;
+    const fail = (err: ArxError): void => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(err);
+    };
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (hostKeyProblem) return fail(hostKeyProblem);
+      if (err.level === 'client-authentication') {
+        return fail(new PermissionDeniedError(`login to ${where(o)} failed (tried ${tried.join(', ')})`, 'AUTH_FAILED'));
+      }
+      if (err.level === 'client-timeout') return fail(new NetworkError(`${o.host}:${o.port} did not answer in time`, err));
+      const code = errnoCode(err);
+      const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'unknown host' : err.message;
+      fail(new NetworkError(`cannot reach ${o.host}:${o.port}: ${why}`, err));
+    });
+    client.on('ready', () => {
+      openChannels(client, Math.max(1, o.channels)).then(
+        (channels) => {
+          settled = true;
+          resolve({ client, channels });
+        },
+        (err: Error) => fail(new NetworkError(`${o.host}:${o.port} refused an SFTP session: ${err.message}`, err)),
+      );
+    });
+    client.connect({
+      host: o.host,
+      port: o.port,
+      username: o.username,
+      readyTimeout: o.readyTimeoutMs,
+      keepaliveInterval: 10_000,
+      keepaliveCountMax: 3,
+      authHandler: order as ConnectConfig['authHandler'],
+      ...config,
+      hostVerifier: (key: Buffer) => {
+        const check = checkHostKey(o.knownHosts, o.host, o.port, key);
+        const fp = fingerprint(key);
+        const name = hostName(o.host, o.port);
+        switch (check.status) {
+          case 'known':
+            return true;
+          case 'unknown':
+            if (o.hostKeyPolicy === 'accept-new') {
+              addHostKey(o.knownHosts[0]!, o.host, o.port, key);
+              return true;
+            }
+            hostKeyProblem = new PermissionDeniedError(`the host key of ${name} is not known (${fp}); ${trustHint(o)}`, 'HOST_KEY_UNKNOWN');
+            return false;
+          case 'changed':
+            hostKeyProblem = new PermissionDeniedError(
+              `the host key of ${name} has CHANGED (now ${fp}; known in ${check.file} line ${check.line}); this may be an attack, so the connection was refused. If the server's key really changed, remove that line and trust it again`,
+              'HOST_KEY_CHANGED',
+            );
+            return false;
+          case 'revoked':
+            hostKeyProblem = new PermissionDeniedError(`the host key of ${name} (${fp}) is revoked in ${check.file} line ${check.line}`, 'HOST_KEY_REVOKED');
+            return false;
+        }
+      },
+    });
+  });
+}
+
+function openChannels(client: SshClient, n: number): Promise<SFTPWrapper[]> {
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () => new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)))),
+    ),
+  );
+}
+
+/** Connect only to read the server's host key (for `arx remote trust`). */
+export function fetchHostKey(host: string, port: number, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let key: Buffer | undefined;
+    client.on('error', (err: Error) => {
+      if (key) resolve(key);
+      else reject(new NetworkError(`cannot reach ${host}:${port}: ${errnoCode(err) === 'ECONNREFUSED' ? 'connection refused' : err.message}`, err));
+    });
+    client.connect({
+      host,
+      port,
+      username: 'arx-host-key-probe',
+      readyTimeout: timeoutMs,
+      hostVerifier: (k: Buffer) => {
+        key = k;
+        resolve(k);
+        return false; // nothing more is needed: the handshake stops here
+      },
+    });
+  });
+}

@@ -1,0 +1,325 @@
+/**
+ * A folder on an SFTP server (OpenSSH). One SSH connection per sync with
+ * several SFTP channels used in turn; folders are listed in parallel; large
+ * files move with pipelined reads and writes (ssh2's fastPut/fastGet).
+ * Writes go to a temporary name in the same folder, get their mtime, and are
+ * renamed over the target with OpenSSH's posix-rename: a reader on the server
+ * never sees a partial file. Times on the server have whole seconds.
+ */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { SFTPWrapper, Stats as SftpStats } from 'ssh2';
+import { ArxError, PermissionDeniedError } from '../../errors.js';
+import { inLanes } from '../../util/lanes.js';
+import { hashLocalFile } from '../local/local-remote.js';
+import { assertSafeRelativePath } from '../paths.js';
+import {
+  isTempName,
+  tempName,
+  type ListFilter,
+  type FillSource,
+  type ListResult,
+  type LocalFileSource,
+  type Remote,
+  type RemoteEntry,
+  type WriteOptions,
+} from '../types.js';
+import { connectSsh, NetworkError, type SshConnection, type SshOptions } from './connect.js';
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+/** SFTP status codes (draft-ietf-secsh-filexfer). */
+const NO_SUCH_FILE = 2;
+const PERMISSION_DENIED = 3;
+
+/** Parallel transfer settings for large files. */
+const FAST = { concurrency: 32, chunkSize: 32 * 1024 };
+
+function kindOf(mode: number): 'file' | 'dir' | 'other' {
+  const t = mode & S_IFMT;
+  return t === S_IFDIR ? 'dir' : t === S_IFREG ? 'file' : 'other';
+}
+
+export class SftpRemote implements Remote {
+  readonly capabilities = { mtimePrecisionMs: 1000, cheapHash: false };
+  private conn: SshConnection | undefined;
+  private connecting: Promise<SshConnection> | undefined;
+  private broken = false;
+  private next = 0;
+  /** Absolute folder on the server, known once connected. */
+  root = '';
+
+  constructor(
+    private readonly ssh: SshOptions,
+    /** remote.path joined with sync.remote_path: absolute, or relative to the login folder. */
+    private readonly folder: string,
+    private readonly writer: string,
+  ) {}
+
+  describe(): string {
+    const path = this.root || this.folder;
+    return `sftp://${this.ssh.username}@${this.ssh.host}${this.ssh.port === 22 ? '' : `:${this.ssh.port}`}${path.startsWith('/') ? '' : '/~/'}${path}`;
+  }
+
+  /** Connect (once; again after a fault) and resolve the folder. */
+  async connect(): Promise<SshConnection> {
+    if (this.conn && !this.broken) return this.conn;
+    this.connecting ??= (async () => {
+      this.conn?.client.end();
+      this.conn = undefined;
+      const conn = await connectSsh(this.ssh);
+      const markBroken = (): void => {
+        if (this.conn === conn) this.broken = true;
+      };
+      conn.client.on('close', markBroken);
+      conn.client.on('error', markBroken);
+      if (this.root === '') this.root = this.folder.startsWith('/') ? this.folder : await this.resolveRelative(conn.channels[0]!);
+      this.conn = conn;
+      this.broken = false;
+      return conn;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  /** Drop the connection; the next call connects again. */
+  async reconnect(): Promise<void> {
+    this.broken = true;
+    await this.connect();
+  }
+
+  private async resolveRelative(sftp: SFTPWrapper): Promise<string> {
+    const home = await new Promise<string>((resolve, reject) => sftp.realpath('.', (err, p) => (err ? reject(err) : resolve(p))));
+    return `${home.replace(/\/$/, '')}/${this.folder}`;
+  }
+
+  abs(path: string): string {
+    assertSafeRelativePath(path);
+    return `${this.root === '/' ? '' : this.root}/${path}`;
+  }
+
+  /** The next channel, in turn (file handles belong to the channel that opened them). */
+  private async channel(): Promise<SFTPWrapper> {
+    const conn = await this.connect();
+    return conn.channels[this.next++ % conn.channels.length]!;
+  }
+
+  /** Run one SFTP request (on `on`, or the next channel), mapping its error. */
+  private async call<T>(what: string, fn: (sftp: SFTPWrapper, cb: (err: Error | null | undefined, value?: T) => void) => void, on?: SFTPWrapper): Promise<T> {
+    const sftp = on ?? (await this.channel());
+    return new Promise<T>((resolve, reject) => {
+      try {
+        fn(sftp, (err, value) => (err ? reject(this.mapError(err, what)) : resolve(value as T)));
+      } catch (err) {
+        reject(this.mapError(err, what));
+      }
+    });
+  }
+
+  private mapError(err: unknown, what: string): ArxError {
+    if (err instanceof ArxError) return err;
+    const e = err as Error & { code?: number | string };
+    if (e.code === NO_SUCH_FILE) return new ArxError('remote', 'NOT_FOUND', `not found on ${this.ssh.host}: ${what}`);
+    if (e.code === PERMISSION_DENIED) return new PermissionDeniedError(`permission denied on ${this.ssh.host}: ${what}`);
+    if (this.broken || /No response from server|Not connected|not open|ECONNRESET|EPIPE|socket/i.test(e.message ?? '')) {
+      this.broken = true;
+      return new NetworkError(`lost the connection to ${this.ssh.host}:${this.ssh.port} (${what})`, err);
+    }
+    return new ArxError('remote', 'SFTP_FAILURE', `${what} on ${this.ssh.host}: ${e.message}`, { cause: err });
+  }
+
+  async rootExists(): Promise<boolean> {
+    await this.connect();
+    const st = await this.lstatAbs(this.root);
+    return st !== undefined && kindOf(st.mode) === 'dir';
+  }
+
+  async createRoot(): Promise<void> {
+    await this.connect();
+    const parts = this.root.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) await this.mkdirAbs(`/${parts.slice(0, i).join('/')}`);
+  }
+
+  private async lstatAbs(abs: string): Promise<SftpStats | undefined> {
+    try {
+      return await this.call<SftpStats>(`reading ${abs}`, (s, cb) => s.lstat(abs, cb));
+    } catch (err) {
+      if (err instanceof ArxError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  private async mkdirAbs(abs: string): Promise<void> {
+    try {
+      await this.call<void>(`creating folder ${abs}`, (s, cb) => s.mkdir(abs, cb));
+    } catch (err) {
+      const st = await this.lstatAbs(abs);
+      if (st !== undefined && kindOf(st.mode) === 'dir') return;
+      if (st !== undefined) throw new ArxError('remote', 'NOT_A_FOLDER', `${abs} exists on ${this.ssh.host} and is not a folder`);
+      throw err;
+    }
+  }
+
+  async list(filter?: ListFilter, under?: string): Promise<ListResult> {
+    await this.connect();
+    if (under !== undefined) assertSafeRelativePath(under);
+    const result: ListResult = { entries: new Map(), unreadable: [], special: [], temporaries: [], tooLarge: [] };
+    const max = filter?.maxFileSize;
+    const start = under ?? '';
+    // Breadth-first, several folders at a time (spread over the channels).
+    let level = [start];
+    while (level.length > 0) {
+      const nextLevel: string[] = [];
+      await inLanes(level, 16, async (rel) => {
+        const abs = rel === '' ? this.root : this.abs(rel);
+        let list: { filename: string; attrs: SftpStats }[];
+        try {
+          list = await this.call(`listing ${abs}`, (s, cb) => s.readdir(abs, cb));
+        } catch (err) {
+          if (err instanceof ArxError && err.code === 'NOT_FOUND' && rel === start) return;
+          if (err instanceof ArxError && err.category === 'network') throw err;
+          result.unreadable.push(rel);
+          return;
+        }
+        for (const { filename: name, attrs } of list) {
+          if (name === '.' || name === '..') continue;
+          const path = rel === '' ? name : `${rel}/${name}`;
+          const kind = kindOf(attrs.mode);
+          if (isTempName(name)) result.temporaries.push(path);
+          else if (kind === 'dir') {
+            if (filter?.excludeDir(path)) continue;
+            result.entries.set(path, { kind: 'dir', size: 0, mtimeMs: 0 });
+            nextLevel.push(path);
+          } else if (filter?.excludeFile(path)) continue;
+          else if (kind === 'other') result.special.push(path);
+          else if (max !== undefined && attrs.size > max) result.tooLarge.push(path);
+          else result.entries.set(path, { kind: 'file', size: attrs.size, mtimeMs: attrs.mtime * 1000 });
+        }
+      });
+      level = nextLevel;
+    }
+    return result;
+  }
+
+  async stat(path: string): Promise<RemoteEntry | undefined> {
+    const st = await this.lstatAbs(this.abs(path));
+    if (st === undefined) return undefined;
+    const kind = kindOf(st.mode);
+    if (kind === 'other') throw new ArxError('remote', 'NOT_A_FILE', `${this.abs(path)} on ${this.ssh.host} is neither a file nor a folder`);
+    return kind === 'dir' ? { kind: 'dir', size: 0, mtimeMs: st.mtime * 1000 } : { kind: 'file', size: st.size, mtimeMs: st.mtime * 1000 };
+  }
+
+  async read(path: string): Promise<Readable> {
+    const abs = this.abs(path);
+    const st = await this.stat(path);
+    if (st === undefined) throw new ArxError('remote', 'NOT_FOUND', `not found on ${this.ssh.host}: ${abs}`);
+    return (await this.channel()).createReadStream(abs, { highWaterMark: 64 * 1024 });
+  }
+
+  async readAll(path: string): Promise<Buffer> {
+    const abs = this.abs(path);
+    return this.call<Buffer>(`reading ${abs}`, (s, cb) => s.readFile(abs, cb));
+  }
+
+  /** Download with pipelined reads straight into a local file. */
+  async download(path: string, localFile: string): Promise<void> {
+    const abs = this.abs(path);
+    await this.call<void>(`downloading ${abs}`, (s, cb) => s.fastGet(abs, localFile, FAST, cb));
+  }
+
+  async write(path: string, data: Readable | Buffer | LocalFileSource | FillSource, opts: WriteOptions): Promise<RemoteEntry> {
+    const target = this.abs(path);
+    const tmp = `${target.slice(0, target.lastIndexOf('/'))}/${tempName(this.writer)}`;
+    let size: number;
+    try {
+      if (Buffer.isBuffer(data)) {
+        await this.writeSmall(tmp, data);
+        size = data.length;
+        await opts.verify?.();
+      } else if ('fill' in data) {
+        throw new ArxError('internal', 'UNSUPPORTED', 'an SFTP remote cannot be filled from a download');
+      } else if ('localFile' in data) {
+        await this.call<void>(`uploading to ${tmp}`, (s, cb) => s.fastPut(data.localFile, tmp, FAST, cb));
+        size = statSync(data.localFile).size;
+        await opts.verify?.(await hashLocalFile(data.localFile));
+      } else {
+        const sftp = await this.channel();
+        const h = createHash('sha256');
+        let n = 0;
+        data.on('data', (c: Buffer) => {
+          h.update(c);
+          n += c.length;
+        });
+        await pipeline(data, sftp.createWriteStream(tmp, { flags: 'wx' }));
+        size = n;
+        await opts.verify?.(h.digest('hex'));
+      }
+      const when = Math.floor(opts.mtimeMs / 1000);
+      await this.call<void>(`setting the time of ${tmp}`, (s, cb) => s.utimes(tmp, when, when, cb));
+      await this.renameAbs(tmp, target);
+    } catch (err) {
+      await this.call<void>(`removing ${tmp}`, (s, cb) => s.unlink(tmp, cb)).catch(() => undefined);
+      if (err instanceof ArxError) throw err;
+      throw this.mapError(err, `writing ${target}`);
+    }
+    return { kind: 'file', size, mtimeMs: Math.floor(opts.mtimeMs / 1000) * 1000 };
+  }
+
+  private async writeSmall(abs: string, data: Buffer): Promise<void> {
+    const sftp = await this.channel();
+    const handle = await this.call<Buffer>(`creating ${abs}`, (s, cb) => s.open(abs, 'wx', cb), sftp);
+    try {
+      if (data.length > 0) await this.call<void>(`writing ${abs}`, (s, cb) => s.write(handle, data, 0, data.length, 0, cb), sftp);
+    } finally {
+      await this.call<void>(`closing ${abs}`, (s, cb) => s.close(handle, cb), sftp);
+    }
+  }
+
+  private async renameAbs(from: string, to: string): Promise<void> {
+    // posix-rename replaces the target atomically; plain SFTP rename refuses an existing target.
+    await this.call<void>(`renaming ${from} to ${to}`, (s, cb) => s.ext_openssh_rename(from, to, cb));
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await this.mkdirAbs(this.abs(path));
+  }
+
+  async remove(path: string): Promise<void> {
+    const abs = this.abs(path);
+    const st = await this.lstatAbs(abs);
+    if (st === undefined) return;
+    if (kindOf(st.mode) === 'dir') {
+      try {
+        await this.call<void>(`removing folder ${abs}`, (s, cb) => s.rmdir(abs, cb));
+      } catch (err) {
+        if (err instanceof ArxError && err.category === 'network') throw err;
+        const left = await this.call<unknown[]>(`listing ${abs}`, (s, cb) => s.readdir(abs, cb)).catch(() => []);
+        if (left.length > 0) throw new ArxError('remote', 'FOLDER_NOT_EMPTY', `${abs} on ${this.ssh.host} was not removed: it holds files that are not synced (ignored or excluded)`);
+        throw err;
+      }
+    } else {
+      await this.call<void>(`removing ${abs}`, (s, cb) => s.unlink(abs, cb)).catch((err: ArxError) => {
+        if (err.code !== 'NOT_FOUND') throw err;
+      });
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await this.renameAbs(this.abs(from), this.abs(to));
+  }
+
+  async hash(path: string): Promise<string> {
+    const h = createHash('sha256');
+    for await (const chunk of await this.read(path)) h.update(chunk as Buffer);
+    return h.digest('hex');
+  }
+
+  async close(): Promise<void> {
+    this.conn?.client.end();
+    this.conn = undefined;
+  }
+}
