@@ -47,6 +47,14 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  // A command whose work can no longer progress (nothing left to wait on) must not end as a success.
+  let finished = false;
+  process.on('beforeExit', () => {
+    if (finished) return;
+    finished = true;
+    process.stderr.write('arx: internal error: the command stopped before finishing (an operation never completed); run again with --verbose and please report it\n');
+    process.exitCode = EXIT.INTERNAL;
+  });
   const program = buildProgram();
   if (process.argv.length <= 2) {
     program.outputHelp();
@@ -55,7 +63,9 @@ async function main(): Promise<void> {
   }
   try {
     await program.parseAsync(process.argv);
+    finished = true;
   } catch (err) {
+    finished = true;
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
       return;

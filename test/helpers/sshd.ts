@@ -5,7 +5,7 @@
  * the system's ssh configuration is touched, and port 22 is never used.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './cli.js';
@@ -63,6 +63,30 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`sshd did not listen on ${port} within ${timeoutMs} ms`);
 }
 
+/** Every process below `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
 export async function startSshd(opts: { password?: boolean } = {}): Promise<Sshd> {
   const dir = tempDir('arx-sshd-');
   const port = await freePort();
@@ -114,10 +138,13 @@ export async function startSshd(opts: { password?: boolean } = {}): Promise<Sshd
       child = undefined;
       if (!c || c.exitCode !== null) return;
       const exited = new Promise((r) => c.once('exit', r));
-      try {
-        process.kill(-c.pid!, 'SIGKILL'); // the listener and every session it forked
-      } catch {
-        c.kill('SIGKILL');
+      // The listener and every session it forked (sessions may leave its process group).
+      for (const pid of [...descendants(c.pid!), c.pid!]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
       await exited;
     },

@@ -48,6 +48,8 @@ export class SftpRemote implements Remote {
   private conn: SshConnection | undefined;
   private connecting: Promise<SshConnection> | undefined;
   private broken = false;
+  /** Rejections of the requests waiting for an answer. */
+  private readonly inFlight = new Set<(err: ArxError) => void>();
   private next = 0;
   /** Absolute folder on the server, known once connected. */
   root = '';
@@ -72,7 +74,12 @@ export class SftpRemote implements Remote {
       this.conn = undefined;
       const conn = await connectSsh(this.ssh);
       const markBroken = (): void => {
-        if (this.conn === conn) this.broken = true;
+        if (this.conn !== conn && this.conn !== undefined) return;
+        this.broken = true;
+        // ssh2 does not always answer requests (a fastPut, say) whose connection died: fail them here.
+        const lost = new NetworkError(`lost the connection to ${this.ssh.host}:${this.ssh.port}`);
+        for (const fail of this.inFlight) fail(lost);
+        this.inFlight.clear();
       };
       conn.client.on('close', markBroken);
       conn.client.on('error', markBroken);
@@ -112,9 +119,16 @@ export class SftpRemote implements Remote {
   private async call<T>(what: string, fn: (sftp: SFTPWrapper, cb: (err: Error | null | undefined, value?: T) => void) => void, on?: SFTPWrapper): Promise<T> {
     const sftp = on ?? (await this.channel());
     return new Promise<T>((resolve, reject) => {
+      const fail = (err: ArxError): void => reject(err);
+      this.inFlight.add(fail);
       try {
-        fn(sftp, (err, value) => (err ? reject(this.mapError(err, what)) : resolve(value as T)));
+        fn(sftp, (err, value) => {
+          this.inFlight.delete(fail);
+          if (err) reject(this.mapError(err, what));
+          else resolve(value as T);
+        });
       } catch (err) {
+        this.inFlight.delete(fail);
         reject(this.mapError(err, what));
       }
     });

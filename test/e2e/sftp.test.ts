@@ -1,0 +1,253 @@
+/**
+ * The SFTP remote against a real OpenSSH sshd on loopback: logins (key,
+ * encrypted key, ssh-agent, password), host keys (unknown, trusted, accepted,
+ * changed), and network faults (server gone, server stopped mid-transfer).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { arx, arxSpawn, read, snapshot, tempDir, twoSided, write, type RemoteKind, type TwoSided } from '../helpers/cli.js';
+import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+
+const isRoot = process.getuid?.() === 0;
+
+function viaSshd(sshd: Sshd): RemoteKind {
+  return { kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts };
+}
+
+/** Rewrite one side's arxfile remote settings. */
+function setRemote(t: TwoSided, side: 'a' | 'b', change: (remote: Record<string, unknown>) => void): void {
+  const file = join(side === 'a' ? t.a : t.b, 'arxfile.json');
+  const arxfile = JSON.parse(readFileSync(file, 'utf8'));
+  change(arxfile.remote);
+  writeFileSync(file, JSON.stringify(arxfile, null, 2));
+}
+
+describe.runIf(haveSshd())('SFTP remote', () => {
+  let sshd: Sshd;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  describe('logins', () => {
+    it('with a key file, and reports a wrong key (exit 6) naming user, host and what was tried', () => {
+      const t = twoSided('s1', {}, viaSshd(sshd));
+      write(t.a, 'symbols/x.json', '{}');
+      expect(t.sync('a').code).toBe(0);
+      expect(read(t.remote, 'symbols/x.json')).toBe('{}');
+      const other = join(tempDir(), 'other_key');
+      spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+      setRemote(t, 'a', (r) => (r.key_file = other));
+      const r = t.run('a', 'sync');
+      expect(r.code).toBe(6);
+      expect(r.stderr).toContain(`login to ${sshd.user}@127.0.0.1:${sshd.port} failed (tried key ${other})`);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+
+    it('with an encrypted key and ARX_REMOTE_KEY_PASSPHRASE; a missing passphrase is a clear error', () => {
+      const dir = tempDir();
+      const key = join(dir, 'enc_key');
+      spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', key]);
+      writeFileSync(join(sshd.dir, 'authorized_keys'), readFileSync(`${key}.pub`), { flag: 'a' });
+      const t = twoSided('s2', {}, viaSshd(sshd));
+      setRemote(t, 'a', (r) => (r.key_file = key));
+      const missing = t.run('a', 'sync');
+      expect(missing.code).toBe(6);
+      expect(missing.stderr).toContain('ARX_REMOTE_KEY_PASSPHRASE');
+      writeFileSync(join(t.a, '.env'), 'ARX_REMOTE_KEY_PASSPHRASE=open sesame\n');
+      const good = t.sync('a');
+      expect(good.code, good.stderr).toBe(0);
+      writeFileSync(join(t.a, '.env'), 'ARX_REMOTE_KEY_PASSPHRASE=wrong\n');
+      const wrong = t.run('a', 'sync');
+      expect(wrong.code).toBe(6);
+      expect(wrong.stderr).toContain('wrong passphrase');
+      expect(good.stderr + wrong.stderr).not.toContain('open sesame');
+    });
+
+    it('through ssh-agent when no key file is given', async () => {
+      const dir = tempDir();
+      const sock = join(dir, 'agent.sock');
+      const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+      try {
+        for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+        const add = spawnSync('ssh-add', [sshd.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+        expect(add.status, add.stderr).toBe(0);
+        const t = twoSided('s3', {}, viaSshd(sshd));
+        setRemote(t, 'a', (r) => delete r.key_file);
+        write(t.a, 'symbols/agent.json', '{}');
+        const r = arx(['sync', '--quiet'], { cwd: t.a, env: { ...t.env, SSH_AUTH_SOCK: sock } });
+        expect(r.code, r.stderr).toBe(0);
+        expect(read(t.remote, 'symbols/agent.json')).toBe('{}');
+        const none = arx(['sync'], { cwd: t.a, env: t.env });
+        expect(none.code).toBe(2);
+        expect(none.stderr).toContain('no way to log in');
+      } finally {
+        agent.kill();
+      }
+    });
+  });
+
+  describe('host keys', () => {
+    it('refuses an unknown host with its fingerprint; arx remote trust records it', () => {
+      const t = twoSided('h1', {}, viaSshd(sshd));
+      const knownHosts = join(tempDir(), 'known_hosts');
+      setRemote(t, 'a', (r) => (r.known_hosts = knownHosts));
+      const r = t.run('a', 'sync');
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/the host key of \[127\.0\.0\.1\]:\d+ is not known \(SHA256:[A-Za-z0-9+/]{43}\)/);
+      expect(r.stderr).toContain('arx remote trust');
+      const trust = t.run('a', 'remote', 'trust');
+      expect(trust.code, trust.stderr).toBe(0);
+      expect(trust.stdout).toContain('trusted [127.0.0.1]');
+      expect(readFileSync(knownHosts, 'utf8')).toContain(sshd.hostKey);
+      expect(t.sync('a').code).toBe(0);
+      expect(t.run('a', 'remote', 'trust').stdout).toContain('already trusted');
+    });
+
+    it('accept-new records a new host but never accepts a changed key', async () => {
+      const t = twoSided('h2', {}, viaSshd(sshd));
+      const knownHosts = join(tempDir(), 'known_hosts');
+      setRemote(t, 'a', (r) => {
+        r.known_hosts = knownHosts;
+        r.host_key_policy = 'accept-new';
+      });
+      expect(t.sync('a').code).toBe(0);
+      expect(readFileSync(knownHosts, 'utf8')).toContain(sshd.hostKey);
+      // The server's key changes (a reinstall, or someone in the middle).
+      await sshd.stop();
+      sshd.newHostKey();
+      await sshd.start();
+      try {
+        const r = t.run('a', 'sync');
+        expect(r.code).toBe(6);
+        expect(r.stderr).toContain('has CHANGED');
+        expect(r.stderr).toContain(`${knownHosts} line 1`);
+        const trust = t.run('a', 'remote', 'trust');
+        expect(trust.code).toBe(6);
+      } finally {
+        // Later tests trust the server through its own known_hosts file.
+        writeFileSync(sshd.knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
+      }
+    });
+  });
+
+  describe('remote folder', () => {
+    it('a relative folder is taken from the login folder', () => {
+      const t = twoSided('rel', {}, viaSshd(sshd));
+      const name = `arx-test-${process.pid}-${Date.now()}`;
+      setRemote(t, 'a', (r) => (r.path = name));
+      write(t.a, 'symbols/x.json', '{}');
+      const home = isRoot ? '/root' : process.env.HOME!;
+      try {
+        expect(t.sync('a').code).toBe(0);
+        expect(readFileSync(join(home, name, 'projects/rel/symbols/x.json'), 'utf8')).toBe('{}');
+      } finally {
+        rmSync(join(home, name), { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('network faults', () => {
+    it('a server that is down fails the sync with exit 5 and a network error, changing nothing', async () => {
+      const t = twoSided('n1', {}, viaSshd(sshd));
+      write(t.a, 'symbols/x.json', '{}');
+      expect(t.sync('a').code).toBe(0);
+      write(t.a, 'symbols/y.json', '{}');
+      await sshd.stop();
+      try {
+        // No connection, so no sync starts: the retry is shown, then one error line.
+        const r = t.run('a', 'sync');
+        expect(r.code).toBe(5);
+        const lines = r.stderr.trim().split('\n');
+        expect(lines[0]).toContain('retry 1 of 1');
+        expect(lines.at(-1)).toBe(`arx: error: cannot reach 127.0.0.1:${sshd.port}: connection refused; gave up after 1 retries`);
+      } finally {
+        await sshd.start();
+      }
+      expect(existsSync(join(t.remote, 'symbols/y.json'))).toBe(false);
+      expect(t.sync('a').code).toBe(0);
+      expect(read(t.remote, 'symbols/y.json')).toBe('{}');
+    });
+
+    it('the server stopped in the middle of a large transfer: exit 5, nothing partial visible; the next sync converges', async () => {
+      const t = twoSided('n2', {}, viaSshd(sshd));
+      write(t.a, 'symbols/x.json', '{}');
+      expect(t.sync('a').code).toBe(0);
+      const big = Buffer.alloc(400 * 1024 * 1024, 7);
+      for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+      write(t.a, 'models/huge.ifc', big);
+      const child = arxSpawn(['sync', '--json', '--quiet'], { cwd: t.a, env: t.env });
+      let out = '';
+      let errOut = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (errOut += d));
+      const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? -1)));
+      // Stop the server once the upload is under way (a temporary file is growing on the server).
+      const models = join(t.remote, 'models');
+      const growing = (): boolean => existsSync(models) && readdirSync(models).some((n) => n.startsWith('.arx-tmp-') && statSync(join(models, n)).size > 0);
+      for (let i = 0; i < 2000 && !growing(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(growing()).toBe(true);
+      await sshd.stop();
+      const code = await done;
+      await sshd.start();
+      expect(code, `${out}\n${errOut}`).toBe(5);
+      const status = JSON.parse(out);
+      expect(status.status).toBe('failed');
+      expect(status.errors[0].type).toBe('network');
+      expect(existsSync(join(t.remote, 'models/huge.ifc'))).toBe(false);
+      expect(snapshot(t.a).get('models/huge.ifc')).toBeDefined();
+      // Restarted: the next sync finishes the job and cleans the leftover temporary.
+      const again = t.syncJson('a');
+      expect(again.code, JSON.stringify(again.status.errors)).toBe(0);
+      expect(again.status.files_uploaded).toBe(1);
+      expect(readdirSync(models).filter((n) => n.startsWith('.arx-tmp-'))).toEqual([]);
+      expect(snapshot(t.remote).get('models/huge.ifc')).toBe(snapshot(t.a).get('models/huge.ifc'));
+    });
+  });
+});
+
+describe.runIf(haveSshd() && isRoot)('SFTP password login (a real account)', () => {
+  const user = 'arxtest';
+  let sshd: Sshd;
+  let home: string;
+  beforeAll(async () => {
+    spawnSync('userdel', ['-r', user], { stdio: 'ignore' });
+    const add = spawnSync('useradd', ['-m', user], { encoding: 'utf8' });
+    if (add.status !== 0) throw new Error(add.stderr);
+    spawnSync('chpasswd', [], { input: `${user}:correct horse 42\n` });
+    home = `/home/${user}`;
+    sshd = await startSshd({ password: true });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    spawnSync('userdel', ['-r', user], { stdio: 'ignore' });
+  });
+
+  it('logs in with ARX_REMOTE_PASSWORD; a wrong one exits 6 and is never shown', () => {
+    const t = twoSided('pw', {}, { kind: 'sftp', port: sshd.port, user, clientKey: '', knownHosts: sshd.knownHosts });
+    const folder = join(home, 'arx');
+    mkdirSync(folder, { recursive: true });
+    chownSync(folder, Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim()), Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim()));
+    chmodSync(folder, 0o755);
+    setRemote(t, 'a', (r) => {
+      delete r.key_file;
+      r.path = folder;
+    });
+    write(t.a, 'symbols/pw.json', '{}');
+    const run = (password: string) => arx(['sync', '--quiet'], { cwd: t.a, env: { ...t.env, ARX_REMOTE_PASSWORD: password } });
+    const good = run('correct horse 42');
+    expect(good.code, good.stderr).toBe(0);
+    expect(readFileSync(join(folder, 'projects/pw/symbols/pw.json'), 'utf8')).toBe('{}');
+    const bad = run('wrong battery 7');
+    expect(bad.code).toBe(6);
+    expect(bad.stderr).toContain(`login to ${user}@127.0.0.1:${sshd.port} failed (tried password)`);
+    expect(bad.stderr + bad.stdout).not.toContain('wrong battery');
+    const shown = arx(['config', 'show'], { cwd: t.a, env: { ...t.env, ARX_REMOTE_PASSWORD: 'correct horse 42' } });
+    expect(shown.stdout).not.toContain('correct horse');
+    expect(shown.stdout).toMatch(/remote\.password\s+"\*\*\*"\s+environment/);
+  });
+});
