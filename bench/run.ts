@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { haveSshd, startSshd, type Sshd } from './sshd.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ARX = join(REPO, 'bin', 'arx');
@@ -21,7 +22,7 @@ const { values: opts } = parseArgs({
     files: { type: 'string', default: '10000' },
     models: { type: 'string', default: '3' },
     'model-mb': { type: 'string', default: '64' },
-    only: { type: 'string' },
+    only: { type: 'string' }, // 'arx' (no other tool) or 'local' (no SFTP)
     keep: { type: 'boolean', default: false },
     dir: { type: 'string' },
   },
@@ -129,7 +130,57 @@ function ratio(a: Measure | undefined, b: Measure | undefined): string {
   return `${(a.seconds / b.seconds).toFixed(2)}x`;
 }
 
-function main(): void {
+/** The ssh-based tools, against a private sshd on loopback (see bench/sshd.ts). */
+function sshTools(top: string, project: string, env: NodeJS.ProcessEnv, sshd: Sshd): { name: string; run: () => Measure }[] {
+  const ssh = `ssh -p ${sshd.port} -i ${sshd.clientKey} -o UserKnownHostsFile=${sshd.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes`;
+  const at = `${sshd.user}@127.0.0.1`;
+  const tools: { name: string; run: () => Measure }[] = [];
+  const arxEnv = {
+    ...env,
+    ARX_REMOTE_TYPE: 'sftp',
+    ARX_REMOTE_HOST: '127.0.0.1',
+    ARX_REMOTE_PORT: String(sshd.port),
+    ARX_REMOTE_USERNAME: sshd.user,
+    ARX_REMOTE_KEY_FILE: sshd.clientKey,
+    ARX_REMOTE_KNOWN_HOSTS: sshd.knownHosts,
+    ARX_REMOTE_PATH: join(top, 'arx-sftp-remote'),
+  };
+  tools.push({ name: 'arx-sftp', run: () => measure(ARX, ['sync', '--quiet'], arxEnv, project) });
+  if (have('rsync')) {
+    const dst = join(top, 'rsync-ssh-dst');
+    mkdirSync(dst, { recursive: true });
+    tools.push({ name: 'rsync-ssh', run: () => measure('rsync', ['-a', '--delete', '--exclude=/.arx', '-e', ssh, `${project}/`, `${at}:${dst}/`], env, top) });
+  }
+  if (have('unison')) {
+    const dst = join(top, 'unison-ssh-dst');
+    mkdirSync(dst, { recursive: true });
+    const sshArgs = ssh.split(' ').slice(1).join(' ');
+    tools.push({
+      name: 'unison-ssh',
+      run: () => measure('unison', [project, `ssh://${at}/${dst}`, '-sshargs', sshArgs, '-batch', '-auto', '-times', '-silent', '-ignore', 'Path .arx', '-confirmbigdel=false'], env, top),
+    });
+  }
+  if (have('rclone')) {
+    const remote = (dst: string): string => `:sftp:${dst}`;
+    const flags = ['--sftp-host', '127.0.0.1', '--sftp-port', String(sshd.port), '--sftp-user', sshd.user, '--sftp-key-file', sshd.clientKey, '--sftp-known-hosts-file', sshd.knownHosts, '--exclude', '/.arx/**', '-q'];
+    const syncDst = join(top, 'rclone-dst');
+    tools.push({ name: 'rclone', run: () => measure('rclone', ['sync', project, remote(syncDst), ...flags], env, top) });
+    const bisyncDst = join(top, 'rclone-bisync-dst');
+    mkdirSync(bisyncDst, { recursive: true });
+    let first = true;
+    tools.push({
+      name: 'rclone-bisync',
+      run: () => {
+        const m = measure('rclone', ['bisync', project, remote(bisyncDst), ...flags, ...(first ? ['--resync'] : [])], env, top);
+        first = false;
+        return m;
+      },
+    });
+  }
+  return tools;
+}
+
+async function main(): Promise<void> {
   const top = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'arx-bench-'));
   const project = join(top, 'project');
   const home = join(top, 'home');
@@ -154,6 +205,13 @@ function main(): void {
     tools.push({ name: 'unison', run: () => measure('unison', [project, dst, '-batch', '-auto', '-times', '-silent', '-ignore', 'Path .arx', '-confirmbigdel=false'], env, top) });
   }
 
+  let sshd: Sshd | undefined;
+  if (opts.only !== 'arx' && opts.only !== 'local' && haveSshd()) {
+    mkdirSync(join(top, 'sshd'), { recursive: true });
+    sshd = await startSshd({ dir: join(top, 'sshd') });
+    tools.push(...sshTools(top, project, env, sshd));
+  } else if (opts.only !== 'arx' && opts.only !== 'local') console.log('(no sshd: the SFTP comparisons are left out; apt-get install openssh-server)');
+
   const phases = ['initial', 'no-op', '1% changed'] as const;
   // Repeated phases report the median of ROUNDS runs: this kind of machine is noisy.
   const ROUNDS = 3;
@@ -177,15 +235,24 @@ function main(): void {
     }
   }
 
-  console.log(`\nsummary (wall time, median of ${ROUNDS} for the repeated phases; ratio = arx / other)`);
-  const header = ['phase', ...tools.map((t) => t.name), ...tools.slice(1).map((t) => `arx/${t.name}`)];
-  const rows = phases.map((p) => [p, ...tools.map((t) => fmt(results.get(t.name)!.get(p))), ...tools.slice(1).map((t) => ratio(results.get('arx')!.get(p), results.get(t.name)!.get(p)))]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [header, ...rows]) console.log('  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  const arxPeak = Math.max(...phases.map((p) => results.get('arx')!.get(p)?.peakMb ?? 0));
-  console.log(`\narx peak memory: ${arxPeak ? `${arxPeak.toFixed(0)} MB` : 'unknown (/usr/bin/time not installed)'}`);
-
+  // Each arx run is compared with the tools that reach the same kind of remote.
+  const groups = [
+    { arx: 'arx', label: 'local folders', others: ['rsync', 'unison'] },
+    { arx: 'arx-sftp', label: 'over ssh (loopback)', others: ['rsync-ssh', 'unison-ssh', 'rclone', 'rclone-bisync'] },
+  ];
+  for (const g of groups) {
+    if (!results.has(g.arx)) continue;
+    const others = g.others.filter((o) => results.has(o));
+    console.log(`\n${g.label}: wall time (median of ${ROUNDS} for the repeated phases); ratio = ${g.arx} / other`);
+    const header = ['phase', g.arx, ...others, ...others.map((o) => `/${o}`)];
+    const rows = phases.map((p) => [p, fmt(results.get(g.arx)!.get(p)), ...others.map((o) => fmt(results.get(o)!.get(p))), ...others.map((o) => ratio(results.get(g.arx)!.get(p), results.get(o)!.get(p)))]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [header, ...rows]) console.log('  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    const peak = Math.max(...phases.map((p) => results.get(g.arx)!.get(p)?.peakMb ?? 0));
+    console.log(`  ${g.arx} peak memory: ${peak ? `${peak.toFixed(0)} MB` : 'unknown (/usr/bin/time not installed)'}`);
+  }
+  await sshd?.stop();
   if (!opts.keep && !opts.dir) rmSync(top, { recursive: true, force: true });
 }
 
-main();
+await main();

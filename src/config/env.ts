@@ -27,6 +27,8 @@ export const ENV_KEYS: Record<string, EnvKey> = {
   ARX_REMOTE_PASSWORD: { key: 'remote.password', kind: 'string', secret: true },
   ARX_REMOTE_KEY_FILE: { key: 'remote.key_file', kind: 'string' },
   ARX_REMOTE_KEY_PASSPHRASE: { key: 'remote.key_passphrase', kind: 'string', secret: true },
+  ARX_REMOTE_KNOWN_HOSTS: { key: 'remote.known_hosts', kind: 'string' },
+  ARX_REMOTE_HOST_KEY_POLICY: { key: 'remote.host_key_policy', kind: { oneOf: ['strict', 'accept-new'] } },
   ARX_SYNC_ENABLED: { key: 'sync.enabled', kind: 'bool' },
   ARX_SYNC_INTERVAL: { key: 'sync.interval', kind: 'int' },
   ARX_SYNC_REMOTE_PATH: { key: 'sync.remote_path', kind: 'string' },
