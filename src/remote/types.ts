@@ -21,6 +21,8 @@ export interface RemoteCapabilities {
   mtimePrecisionMs: number;
   /** hash() is cheap (no network): worth calling for every changed file. */
   cheapHash: boolean;
+  /** write() with expectAbsent fails, atomically, if the target exists (see WriteOptions). */
+  atomicCreate?: boolean;
 }
 
 /** Which paths a listing skips (pruned folders are not descended into). */
@@ -47,6 +49,12 @@ export interface ListResult {
 
 export interface WriteOptions {
   mtimeMs: number;
+  /**
+   * The target must not exist. A remote with `atomicCreate` then renames with
+   * "fail if the target exists" and the caller skips its own checks of the
+   * destination (a round trip each on a network remote).
+   */
+  expectAbsent?: boolean;
   /**
    * Runs after every byte is written and before the file is renamed into
    * place; throwing aborts the write. Writing from a LocalFileSource, the

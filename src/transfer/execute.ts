@@ -213,7 +213,10 @@ export class Executor {
     const dest = this.ctx.sides[to];
     this.ctx.onEvent?.({ type: 'start', action: a, bytes: src.size });
 
-    let current = await this.assertUnchanged(to, a.path);
+    // A new file on a remote that can create atomically: no stat round trips (the create itself
+    // refuses a file that appeared meanwhile).
+    const create = this.ctx.scanned[to].get(a.path) === undefined && dest.capabilities.atomicCreate === true;
+    let current = create ? undefined : await this.assertUnchanged(to, a.path);
     if (current?.kind === 'dir') {
       await dest.remove(a.path);
       current = undefined;
@@ -225,6 +228,7 @@ export class Executor {
     // source (a torn read) nor the destination (a save meanwhile) may have changed.
     const stillSame = async (): Promise<void> => {
       if (!this.sameStat(from, await source.stat(a.path), src)) throw new ChangedDuringSyncError(a.path);
+      if (create) return;
       const destNow = await dest.stat(a.path);
       if (!this.sameStat(to, destNow, current)) throw new ChangedDuringSyncError(a.path);
     };
@@ -235,7 +239,7 @@ export class Executor {
       const data = await source.readAll(a.path, this.scratchFor(lane));
       hash = createHash('sha256').update(data).digest('hex');
       if ((src.hash !== undefined && hash !== src.hash) || data.length !== src.size) throw new ChangedDuringSyncError(a.path);
-      written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame });
+      written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame, expectAbsent: create });
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });
     } else if (source instanceof LocalFolderRemote || (dest instanceof LocalFolderRemote && source.download)) {
       // File to file: from a local file (the destination reads it as it likes best), or into one
@@ -245,6 +249,7 @@ export class Executor {
         source instanceof LocalFolderRemote ? { localFile: source.abs(a.path) } : { fill: (tmp: string) => source.download!(a.path, tmp) };
       written = await dest.write(a.path, data, {
         mtimeMs: src.mtimeMs,
+        expectAbsent: create,
         verify: async (writtenSha256) => {
           if (writtenSha256 === undefined || (src.hash !== undefined && writtenSha256 !== src.hash)) throw new ChangedDuringSyncError(a.path);
           digest = writtenSha256;
@@ -259,6 +264,7 @@ export class Executor {
       let digest = '';
       written = await dest.write(a.path, counted, {
         mtimeMs: src.mtimeMs,
+        expectAbsent: create,
         verify: async () => {
           digest = h.digest('hex');
           if (src.hash !== undefined && digest !== src.hash) throw new ChangedDuringSyncError(a.path);

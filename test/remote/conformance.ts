@@ -299,6 +299,16 @@ export function remoteConformance(name: string, setup: () => Promise<Conformance
         }
       });
 
+      it('with atomicCreate, an expectAbsent write creates a new file but never replaces one', async () => {
+        if (!remote.capabilities.atomicCreate) return;
+        await remote.createRoot();
+        await remote.write('new.txt', Buffer.from('first'), { mtimeMs: MTIME, expectAbsent: true });
+        expect(await textOf('new.txt')).toBe('first');
+        await expect(remote.write('new.txt', Buffer.from('second'), { mtimeMs: MTIME, expectAbsent: true })).rejects.toMatchObject({ code: 'CHANGED_DURING_SYNC' });
+        expect(await textOf('new.txt')).toBe('first');
+        await expectNoTemporaries();
+      });
+
       it('hash of an empty file is the sha256 of nothing', async () => {
         await remote.createRoot();
         await remote.write('empty', Buffer.alloc(0), { mtimeMs: MTIME });

@@ -35,6 +35,8 @@ const S_IFREG = 0o100000;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 
+/** Data that surely fits one SFTP write request. */
+const ONE_PACKET = 32 * 1024;
 /** Parallel transfer settings for large files. */
 const FAST = { concurrency: 32, chunkSize: 32 * 1024 };
 
@@ -44,7 +46,7 @@ function kindOf(mode: number): 'file' | 'dir' | 'other' {
 }
 
 export class SftpRemote implements Remote {
-  readonly capabilities = { mtimePrecisionMs: 1000, cheapHash: false };
+  readonly capabilities = { mtimePrecisionMs: 1000, cheapHash: false, atomicCreate: true };
   private conn: SshConnection | undefined;
   private connecting: Promise<SshConnection> | undefined;
   private broken = false;
@@ -250,8 +252,9 @@ export class SftpRemote implements Remote {
     const tmp = `${target.slice(0, target.lastIndexOf('/'))}/${tempName(this.writer)}`;
     let size: number;
     try {
+      const when = Math.floor(opts.mtimeMs / 1000);
       if (Buffer.isBuffer(data)) {
-        await this.writeSmall(tmp, data);
+        await this.writeSmall(tmp, data, when);
         size = data.length;
         await opts.verify?.();
       } else if ('fill' in data) {
@@ -272,9 +275,9 @@ export class SftpRemote implements Remote {
         size = n;
         await opts.verify?.(h.digest('hex'));
       }
-      const when = Math.floor(opts.mtimeMs / 1000);
-      await this.call<void>(`setting the time of ${tmp}`, (s, cb) => s.utimes(tmp, when, when, cb));
-      await this.renameAbs(tmp, target);
+      if (!Buffer.isBuffer(data)) await this.call<void>(`setting the time of ${tmp}`, (s, cb) => s.utimes(tmp, when, when, cb));
+      if (opts.expectAbsent) await this.createAbs(tmp, target);
+      else await this.renameAbs(tmp, target);
     } catch (err) {
       await this.call<void>(`removing ${tmp}`, (s, cb) => s.unlink(tmp, cb)).catch(() => undefined);
       if (err instanceof ArxError) throw err;
@@ -283,13 +286,38 @@ export class SftpRemote implements Remote {
     return { kind: 'file', size, mtimeMs: Math.floor(opts.mtimeMs / 1000) * 1000 };
   }
 
-  private async writeSmall(abs: string, data: Buffer): Promise<void> {
+  /**
+   * Write a new file. Data that fits one SFTP packet goes out with the time and the close in
+   * one round trip after the open (a channel answers in order); bigger data is written first.
+   */
+  private async writeSmall(abs: string, data: Buffer, mtimeSec: number): Promise<void> {
     const sftp = await this.channel();
     const handle = await this.call<Buffer>(`creating ${abs}`, (s, cb) => s.open(abs, 'wx', cb), sftp);
+    const write = (): Promise<void> => this.call<void>(`writing ${abs}`, (s, cb) => s.write(handle, data, 0, data.length, 0, cb), sftp);
+    const time = (): Promise<void> => this.call<void>(`setting the time of ${abs}`, (s, cb) => s.futimes(handle, mtimeSec, mtimeSec, cb), sftp);
+    const close = (): Promise<void> => this.call<void>(`closing ${abs}`, (s, cb) => s.close(handle, cb), sftp);
+    if (data.length <= ONE_PACKET) {
+      const results = await Promise.allSettled([data.length > 0 ? write() : Promise.resolve(), time(), close()]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      return;
+    }
     try {
-      if (data.length > 0) await this.call<void>(`writing ${abs}`, (s, cb) => s.write(handle, data, 0, data.length, 0, cb), sftp);
+      await write();
+      await time();
     } finally {
-      await this.call<void>(`closing ${abs}`, (s, cb) => s.close(handle, cb), sftp);
+      await close();
+    }
+  }
+
+  /** Plain SFTP rename refuses an existing target: a create that cannot replace anything. */
+  private async createAbs(from: string, to: string): Promise<void> {
+    try {
+      await this.call<void>(`renaming ${from} to ${to}`, (s, cb) => s.rename(from, to, cb));
+    } catch (err) {
+      if (err instanceof ArxError && err.category === 'network') throw err;
+      if ((await this.lstatAbs(to)) !== undefined) throw new ArxError('remote', 'CHANGED_DURING_SYNC', `${to} appeared on ${this.ssh.host} while it was being synced; it will be synced next time`);
+      throw err;
     }
   }
 
