@@ -23,6 +23,7 @@ const { values: opts } = parseArgs({
     models: { type: 'string', default: '3' },
     'model-mb': { type: 'string', default: '64' },
     only: { type: 'string' }, // 'arx' (no other tool) or 'local' (no SFTP)
+    skip: { type: 'string' }, // tool names to leave out, comma-separated (e.g. rclone-bisync)
     keep: { type: 'boolean', default: false },
     dir: { type: 'string' },
   },
@@ -211,6 +212,9 @@ async function main(): Promise<void> {
     sshd = await startSshd({ dir: join(top, 'sshd') });
     tools.push(...sshTools(top, project, env, sshd));
   } else if (opts.only !== 'arx' && opts.only !== 'local') console.log('(no sshd: the SFTP comparisons are left out; apt-get install openssh-server)');
+
+  const skipped = new Set((opts.skip ?? '').split(',').filter(Boolean));
+  for (let i = tools.length - 1; i >= 0; i--) if (skipped.has(tools[i]!.name)) tools.splice(i, 1);
 
   const phases = ['initial', 'no-op', '1% changed'] as const;
   // Repeated phases report the median of ROUNDS runs: this kind of machine is noisy.

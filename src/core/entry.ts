@@ -28,6 +28,17 @@ export interface SideStat {
   /** Local disk only: change time and inode. With size and mtime they prove a file unchanged without reading it. */
   ctimeMs?: number;
   ino?: number;
+  /**
+   * Remote only: the file was seen so soon after its modification time that
+   * another change within the same time step (a whole second on SFTP) would
+   * look the same: its stat cannot vouch for its content next time.
+   */
+  racy?: boolean;
+}
+
+/** Was a remote file modified too recently before `seenAt` for its stat to vouch for it later? */
+export function isRacyRemote(mtimeMs: number, seenAt: number, precisionMs: number): boolean {
+  return seenAt - mtimeMs < precisionMs + 1000;
 }
 
 /**
@@ -123,7 +134,7 @@ export function changedSinceBase(base: BaseEntry | undefined, entry: Entry | und
  * otherwise undefined (the file changed, or we cannot tell without reading it).
  */
 export function knownRemoteHash(base: BaseEntry | undefined, remote: FileEntry, precisionMs: number): string | undefined {
-  if (base === undefined || base.kind !== 'file' || base.hash === null) return undefined;
+  if (base === undefined || base.kind !== 'file' || base.hash === null || base.remote.racy) return undefined;
   if (remote.size !== base.remote.size) return undefined;
   return sameMtime(remote.mtimeMs, base.remote.mtimeMs, precisionMs) ? base.hash : undefined;
 }

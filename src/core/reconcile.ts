@@ -56,6 +56,7 @@ function statsStale(base: BaseEntry, local: Entry | undefined, remote: Entry | u
   if (base.kind !== 'file' || local?.kind !== 'file' || remote?.kind !== 'file') return false;
   const l = local as FileEntry & { ctimeMs?: number; ino?: number };
   return (
+    base.remote.racy === true ||
     local.size !== base.local.size ||
     local.mtimeMs !== base.local.mtimeMs ||
     (l.ctimeMs !== undefined && l.ctimeMs !== base.local.ctimeMs) ||

@@ -54,7 +54,10 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
 
   const states = new Map<string, PathState>();
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };
+  let rows = 0;
   for (const [path, b] of store.eachBase(remoteId)) {
+    // Let a network listing (answers, next requests) move on while the base loads.
+    if (++rows % 4096 === 0) await new Promise((r) => setImmediate(r));
     // Every field present from the start keeps it inside the object (no extra backing store per path).
     states.set(path, { path, base: b, local: undefined, remote: undefined, clean: undefined, same: 0 } as Gathering);
     if (b.kind === 'file') {
@@ -126,7 +129,7 @@ function holdsBase(b: BaseEntry | undefined, side: Side, e: { kind: string; size
   if (b === undefined || b.kind !== e.kind) return false;
   if (b.kind === 'dir') return true;
   if (side === 'local') return b.local.ctimeMs !== undefined && statMatches(b.local, e);
-  return e.size === b.remote.size && sameMtime(e.mtimeMs, b.remote.mtimeMs, precision);
+  return !b.remote.racy && e.size === b.remote.size && sameMtime(e.mtimeMs, b.remote.mtimeMs, precision);
 }
 
 /** Put a compact walk into the states; returns how many files (anchors aside) the side holds. */
@@ -245,7 +248,8 @@ async function learnRemoteHashes(session: Session, states: Map<string, PathState
   const wanted = function* (): Generator<PathState> {
     for (const s of states.values()) {
       const r = s.remote;
-      if (r?.kind === 'file' && r.hash === undefined && (needsRemoteHash(s) || (cheap && s.base !== undefined))) yield s;
+      // Also where the base's remote stat was too recent to vouch (racy): read it once to know.
+      if (r?.kind === 'file' && r.hash === undefined && (needsRemoteHash(s) || (s.base !== undefined && (cheap || s.base.remote.racy === true)))) yield s;
     }
   };
   const gone: string[] = [];

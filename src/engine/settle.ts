@@ -160,7 +160,7 @@ async function writeMerged(ctx: SettleContext, path: string, local: Entry & { ki
     hash,
     // Written just now, so its stat cannot vouch for it yet (racy): the next scan reads it once.
     local: { size: writtenLocal.size, mtimeMs: writtenLocal.mtimeMs },
-    remote: { size: writtenRemote.size, mtimeMs: writtenRemote.mtimeMs },
+    remote: { size: writtenRemote.size, mtimeMs: writtenRemote.mtimeMs, racy: true },
   });
   ctx.content?.keep(hash, data);
   session.store.deleteConflict(session.remoteId, path);

@@ -23,6 +23,8 @@ export interface RemoteCapabilities {
   cheapHash: boolean;
   /** write() with expectAbsent fails, atomically, if the target exists (see WriteOptions). */
   atomicCreate?: boolean;
+  /** Small files worth keeping in flight per transfer slot (a network remote's round trips overlap). */
+  pipelining?: number;
 }
 
 /** Which paths a listing skips (pruned folders are not descended into). */

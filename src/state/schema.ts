@@ -53,6 +53,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE base ADD COLUMN local_ctime REAL;
   ALTER TABLE base ADD COLUMN local_ino;
   `,
+  // v3: a remote stat seen too soon after its modification cannot vouch for
+  // the content later (see SideStat.racy).
+  `
+  ALTER TABLE base ADD COLUMN remote_racy INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -46,6 +46,7 @@ type BaseRow = [
   localIno: number | null,
   remoteSize: number,
   remoteMtime: number,
+  remoteRacy: 1 | null,
 ];
 
 export const STATE_DB = 'state.db';
@@ -58,12 +59,12 @@ export class StateStore {
     this.db = db;
     this.stmts = {
       putBase: db.prepare(
-        `INSERT OR REPLACE INTO base (remote_id, path, kind, hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO base (remote_id, path, kind, hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime, remote_racy)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteBase: db.prepare('DELETE FROM base WHERE remote_id = ? AND path = ?'),
       getBase: db
-        .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime FROM base WHERE remote_id = ? AND path = ?")
+        .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime, remote_racy FROM base WHERE remote_id = ? AND path = ?")
         .raw(true),
       putStat: db.prepare('INSERT OR REPLACE INTO stat_cache (path, size, mtime, ctime, ino, hash) VALUES (?, ?, ?, ?, ?, ?)'),
       deleteStat: db.prepare('DELETE FROM stat_cache WHERE path = ?'),
@@ -125,7 +126,7 @@ export class StateStore {
   *eachBase(remoteId: string): Generator<[string, BaseEntry]> {
     // Raw rows (arrays) are much cheaper than row objects; the kind comes as a number (no string per row).
     const rows = this.db
-      .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime FROM base WHERE remote_id = ?")
+      .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime, remote_racy FROM base WHERE remote_id = ?")
       .raw(true)
       .iterate(remoteId) as IterableIterator<BaseRow>;
     for (const r of rows) yield [r[0], baseFromRow(r)];
@@ -145,7 +146,7 @@ export class StateStore {
   }
 
   putBase(remoteId: string, path: string, e: BaseEntry): void {
-    this.stmts.putBase.run(remoteId, path, e.kind, e.hash, e.local.size, e.local.mtimeMs, e.local.ctimeMs ?? null, e.local.ino ?? null, e.remote.size, e.remote.mtimeMs);
+    this.stmts.putBase.run(remoteId, path, e.kind, e.hash, e.local.size, e.local.mtimeMs, e.local.ctimeMs ?? null, e.local.ino ?? null, e.remote.size, e.remote.mtimeMs, e.remote.racy ? 1 : null);
   }
 
   deleteBase(remoteId: string, path: string): void {
@@ -230,7 +231,7 @@ export class StateStore {
 
 function baseFromRow(r: BaseRow): BaseEntry {
   const local = r[5] === null ? { size: r[3], mtimeMs: r[4] } : { size: r[3], mtimeMs: r[4], ctimeMs: r[5], ino: r[6] ?? undefined };
-  return { kind: r[1] === 1 ? 'dir' : 'file', hash: r[2], local, remote: { size: r[7], mtimeMs: r[8] } };
+  return { kind: r[1] === 1 ? 'dir' : 'file', hash: r[2], local, remote: r[9] === 1 ? { size: r[7], mtimeMs: r[8], racy: true } : { size: r[7], mtimeMs: r[8] } };
 }
 
 function migrate(db: Database.Database, file: string): void {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import { depth, isRacy, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
+import { depth, isRacy, isRacyRemote, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
 import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
 import { ArxError, ChangedDuringSyncError } from '../errors.js';
@@ -58,32 +58,46 @@ const DIR_STAT: SideStat = { size: 0, mtimeMs: 0 };
  * which let the next scan trust the base without reading the file, unless the
  * file was modified too shortly before `readAt` for its stat to vouch for it.
  */
-function statOf(e: (Entry & { ctimeMs?: number; ino?: number }) | RemoteEntry | undefined, readAt: number): SideStat {
+function localStat(e: (Entry & { ctimeMs?: number; ino?: number }) | RemoteEntry | undefined, readAt: number): SideStat {
   if (e === undefined || e.kind === 'dir') return DIR_STAT;
   if (e.ctimeMs === undefined || isRacy(e.mtimeMs, readAt)) return { size: e.size, mtimeMs: e.mtimeMs };
   return { size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino };
 }
 
+/** What the base records of the remote side: size and mtime, flagged when too recent to vouch later. */
+function remoteStat(e: Entry | RemoteEntry | undefined, seenAt: number, precisionMs: number): SideStat {
+  if (e === undefined || e.kind === 'dir') return DIR_STAT;
+  return isRacyRemote(e.mtimeMs, seenAt, precisionMs) ? { size: e.size, mtimeMs: e.mtimeMs, racy: true } : { size: e.size, mtimeMs: e.mtimeMs };
+}
+
 /**
- * A streamed large file leaves its chunks' memory for the garbage collector,
- * which (counting only small heap objects) may wait until tens of megabytes
- * pile up. Where the runtime allows it (bin/arx starts node with
- * --expose-gc), collect right after such a file.
+ * File data that passes through JavaScript buffers (streams, network
+ * packets) is freed by the garbage collector, which (counting only small
+ * heap objects) may wait until tens of megabytes pile up. Where the runtime
+ * allows it (bin/arx starts node with --expose-gc), collect after a large
+ * file, and after every RELEASE_EVERY bytes of small ones.
  */
 function releaseStreamedChunks(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
+const RELEASE_EVERY = 48 * 1024 * 1024;
+
+/** Per-lane read buffer: most project files (symbols, rules) are far smaller. */
+const SCRATCH_BYTES = 256 * 1024;
+
 export class Executor {
   private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, bytes: 0, skipped: [], failed: [] };
+
+  private bytesSinceRelease = 0;
 
   constructor(private readonly ctx: ExecContext) {}
 
   async run(plan: Plan): Promise<ExecResult> {
     this.commitRecords(plan.records);
     await this.runByDepth(plan.mkdirs, (a) => this.mkdir(a), 'shallow-first');
-    await this.runParallel(plan.copies, (a, lane) => this.copy(a, lane));
-    await this.runParallel(plan.fileDeletes, (a) => this.delete(a));
+    await this.runParallel(plan.copies, (a, lane) => this.copy(a, lane), this.copyLanes());
+    await this.runParallel(plan.fileDeletes, (a) => this.delete(a), this.copyLanes());
     await this.runByDepth(plan.dirDeletes, (a) => this.delete(a), 'deep-first');
     await this.runParallel(plan.replacements, (a, lane) => this.copy(a, lane));
     return this.result;
@@ -98,15 +112,24 @@ export class Executor {
     return false;
   }
 
-  private async runParallel(actions: Action[], fn: (a: Action, lane: number) => Promise<void>): Promise<void> {
-    await inLanes(actions, this.ctx.parallel, (a, lane) => this.guarded(a, (x) => fn(x, lane)), () => this.stopped());
+  private async runParallel(actions: Action[], fn: (a: Action, lane: number) => Promise<void>, lanes = this.ctx.parallel): Promise<void> {
+    await inLanes(actions, lanes, (a, lane) => this.guarded(a, (x) => fn(x, lane)), () => this.stopped());
   }
 
-  /** One read buffer per lane for small files (a new buffer per file would pile up until a full GC). */
+  /** Copies and deletions: a network remote keeps several small files in flight per transfer slot (each costs round trips). */
+  private copyLanes(): number {
+    return this.ctx.parallel * Math.max(this.ctx.sides.local.capabilities.pipelining ?? 1, this.ctx.sides.remote.capabilities.pipelining ?? 1);
+  }
+
+  /** One read buffer per lane for small files (a new buffer per file would pile up until a full GC); bigger ones get their own. */
   private readonly scratch: Buffer[] = [];
 
+  private precision(): number {
+    return this.ctx.sides.remote.capabilities.mtimePrecisionMs;
+  }
+
   private scratchFor(lane: number): Buffer {
-    return (this.scratch[lane] ??= Buffer.allocUnsafeSlow(SMALL_FILE_BYTES));
+    return (this.scratch[lane] ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES));
   }
 
   /** Folders at one depth run in parallel; depths run in order. */
@@ -153,8 +176,8 @@ export class Executor {
         store.putBase(remoteId, a.path, {
           kind: l.kind,
           hash: l.kind === 'file' ? l.hash! : null,
-          local: statOf(l, this.ctx.scanTime),
-          remote: statOf(r, this.ctx.scanTime),
+          local: localStat(l, this.ctx.scanTime),
+          remote: remoteStat(r, this.ctx.scanTime, this.precision()),
         });
       }
     });
@@ -274,17 +297,21 @@ export class Executor {
       hash = digest;
       releaseStreamedChunks();
     }
-    const srcStat = statOf(src, this.ctx.scanTime);
-    const destStat = statOf(written, Date.now());
+    const now = Date.now();
     this.commit(a.path, {
       kind: 'file',
       hash,
-      local: to === 'local' ? destStat : srcStat,
-      remote: to === 'remote' ? destStat : { size: srcStat.size, mtimeMs: srcStat.mtimeMs },
+      local: to === 'local' ? localStat(written, now) : localStat(src, this.ctx.scanTime),
+      remote: to === 'remote' ? remoteStat(written, now, this.precision()) : remoteStat(src, this.ctx.scanTime, this.precision()),
     });
     if (to === 'remote') this.result.uploaded++;
     else this.result.downloaded++;
     this.result.bytes += written.size;
+    this.bytesSinceRelease += written.size;
+    if (this.bytesSinceRelease > RELEASE_EVERY) {
+      this.bytesSinceRelease = 0;
+      releaseStreamedChunks();
+    }
     this.ctx.onEvent?.({ type: 'done', action: a, bytes: written.size });
   }
 

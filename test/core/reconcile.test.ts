@@ -454,3 +454,17 @@ describe('knownRemoteHash', () => {
     expect(reconcile([p('a', base, f('h2'), strict)]).actions.map(strip)).toEqual([conflict('a', 'both-modified')]);
   });
 });
+
+describe('racy remote stats (seen within a second of their mtime)', () => {
+  const racyBase = (hash: string): BaseEntry => ({ kind: 'file', hash, local: { size: SIZE, mtimeMs: MTIME }, remote: { size: SIZE, mtimeMs: MTIME, racy: true } });
+
+  it('never vouch for the content: the hash must be learned', () => {
+    expect(knownRemoteHash(racyBase('h'), f('h'), 1000)).toBeUndefined();
+    expect(knownRemoteHash(b('h'), { kind: 'file', size: SIZE, mtimeMs: MTIME }, 1000)).toBe('h');
+  });
+
+  it('once learned equal, the base is recorded again (so the flag clears); learned different, it is a change', () => {
+    expect(reconcile([p('x', racyBase('h'), f('h'), f('h'))]).actions.map(strip)).toEqual([rec('x')]);
+    expect(reconcile([p('x', racyBase('h'), f('h'), f('other'))]).actions.map(strip)).toEqual([copy('x', 'local')]);
+  });
+});

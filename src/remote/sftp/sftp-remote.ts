@@ -46,7 +46,7 @@ function kindOf(mode: number): 'file' | 'dir' | 'other' {
 }
 
 export class SftpRemote implements Remote {
-  readonly capabilities = { mtimePrecisionMs: 1000, cheapHash: false, atomicCreate: true };
+  readonly capabilities = { mtimePrecisionMs: 1000, cheapHash: false, atomicCreate: true, pipelining: 4 };
   private conn: SshConnection | undefined;
   private connecting: Promise<SshConnection> | undefined;
   private broken = false;
