@@ -233,7 +233,12 @@ export class SftpRemote implements Remote {
     const abs = this.abs(path);
     const st = await this.stat(path);
     if (st === undefined) throw new ArxError('remote', 'NOT_FOUND', `not found on ${this.ssh.host}: ${abs}`);
-    return (await this.channel()).createReadStream(abs, { highWaterMark: 64 * 1024 });
+    const stream = (await this.channel()).createReadStream(abs, { highWaterMark: 64 * 1024 });
+    // ssh2 closes the handle after 'end' and emits a failed close as an error on a stream its
+    // reader has already finished with. Readers attach their own listeners (pipeline, for await)
+    // and still see every error; this one only keeps a late close failure from crashing the process.
+    stream.on('error', () => undefined);
+    return stream;
   }
 
   async readAll(path: string): Promise<Buffer> {
