@@ -6,6 +6,7 @@ import { registerConfig } from './commands/config.js';
 import { registerConflicts } from './commands/conflicts.js';
 import { registerHistory } from './commands/history.js';
 import { registerInit } from './commands/init.js';
+import { registerNotify } from './commands/notify.js';
 import { registerRemote } from './commands/remote.js';
 import { registerSync } from './commands/sync.js';
 import { EXIT } from './exit-codes.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerBackups(program);
   registerConfig(program);
   registerRemote(program);
+  registerNotify(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

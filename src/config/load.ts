@@ -56,6 +56,13 @@ export interface SyncConfig {
   backup_retention_days: number;
 }
 
+export interface NotificationsConfig {
+  email?: string;
+  webhook?: string;
+  channels?: Record<string, { webhook?: string; email?: string }>;
+  timeout?: number;
+}
+
 export interface EffectiveConfig {
   projectRoot: string;
   projectFile: string;
@@ -71,7 +78,7 @@ export interface EffectiveConfig {
   commands: { pre_sync: CommandSpec[]; post_sync: CommandSpec[] };
   sync: SyncConfig;
   remote: RemoteConfig;
-  notifications: { email?: string; webhook?: string };
+  notifications: NotificationsConfig;
   /** The merged configuration as plain data (for `config show`). */
   raw: Record<string, unknown>;
   /** Which layer set each dotted key. */

@@ -30,11 +30,43 @@ const sizeSchema = z.union([
 export const CONFLICT_POLICIES = ['manual', 'auto'] as const;
 export const REMOTE_TYPES = ['local', 'sftp'] as const;
 
+/** A command name becomes part of a log file name: keep it plain. */
+export const COMMAND_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
 const commandSchema = z.strictObject({
-  name: z.string().min(1),
-  command: z.string().min(1),
-  timeout: z.number().positive().optional(),
+  name: z.string().regex(COMMAND_NAME, 'expected a name of letters, digits, "_", "." or "-" (at most 64, e.g. "validate_symbols")'),
+  command: z.string().trim().min(1, 'expected the shell command to run, e.g. "arx validate-symbols"'),
+  /** Seconds. */
+  timeout: z.number().positive().max(86_400).optional(),
   required: z.boolean().optional(),
+});
+
+const commandsSchema = z
+  .strictObject({
+    pre_sync: z.array(commandSchema).optional(),
+    post_sync: z.array(commandSchema).optional(),
+  })
+  .superRefine((chains, ctx) => {
+    // Each name names its log file (.arx/logs/commands/<sync_id>-<name>.log): one per sync.
+    const seen = new Map<string, string>();
+    for (const phase of ['pre_sync', 'post_sync'] as const) {
+      (chains[phase] ?? []).forEach((c, i) => {
+        const first = seen.get(c.name);
+        if (first !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [phase, i, 'name'], message: `"${c.name}" is already the name of ${first}; each command needs its own name` });
+        } else seen.set(c.name, `commands.${phase}[${i}]`);
+      });
+    }
+  });
+
+const webhookSchema = z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+  message: 'expected an http:// or https:// URL',
+});
+
+/** A named way to reach people: a webhook, an email address, or both. */
+const channelSchema = z.strictObject({
+  webhook: webhookSchema.optional(),
+  email: z.string().min(1).optional(),
 });
 
 const remoteSchema = z.strictObject({
@@ -74,7 +106,10 @@ const syncSchema = z.strictObject({
 
 const notificationsSchema = z.strictObject({
   email: z.string().min(1).optional(),
-  webhook: z.string().url().optional(),
+  webhook: webhookSchema.optional(),
+  channels: z.record(z.string().regex(COMMAND_NAME, 'expected a channel name of letters, digits, "_", "." or "-"'), channelSchema).optional(),
+  /** Seconds a webhook may take to answer. */
+  timeout: z.number().positive().max(600).optional(),
 });
 
 export const globalConfigSchema = z.strictObject({
@@ -104,12 +139,7 @@ export const projectConfigSchema = z.strictObject({
     .optional(),
   sync: syncSchema.optional(),
   remote: remoteSchema.optional(),
-  commands: z
-    .strictObject({
-      pre_sync: z.array(commandSchema).optional(),
-      post_sync: z.array(commandSchema).optional(),
-    })
-    .optional(),
+  commands: commandsSchema.optional(),
   notifications: notificationsSchema.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });

@@ -1,6 +1,7 @@
 /** `arx config show`: every effective value, where it came from, secrets masked. */
 import { SECRET_KEYS } from './env.js';
 import type { EffectiveConfig } from './load.js';
+import { redactUrl } from '../util/redact.js';
 
 export const MASK = '***';
 
@@ -14,6 +15,13 @@ function isSecret(key: string): boolean {
   return SECRET_KEYS.has(key) || /(password|passphrase|secret|token)$/i.test(key);
 }
 
+/** Webhook URLs often carry a token in their path: only where they point is shown. */
+function shown(key: string, value: unknown): unknown {
+  if (isSecret(key)) return MASK;
+  if (/(^|\.)webhook$/.test(key) && typeof value === 'string') return redactUrl(value);
+  return value;
+}
+
 /** Leaf values in key order; arrays are one value. */
 export function flattenConfig(cfg: EffectiveConfig): ShownValue[] {
   const out: ShownValue[] = [];
@@ -22,7 +30,7 @@ export function flattenConfig(cfg: EffectiveConfig): ShownValue[] {
       for (const [k, v] of Object.entries(node)) walk(v, prefix === '' ? k : `${prefix}.${k}`);
       return;
     }
-    out.push({ key: prefix, value: isSecret(prefix) ? MASK : node, source: sourceOf(cfg, prefix) });
+    out.push({ key: prefix, value: shown(prefix, node), source: sourceOf(cfg, prefix) });
   };
   walk(cfg.raw, '');
   return out.sort((a, b) => a.key.localeCompare(b.key));
@@ -39,7 +47,7 @@ function sourceOf(cfg: EffectiveConfig, key: string): string {
 /** The merged configuration as nested JSON with secrets masked. */
 export function maskedConfig(cfg: EffectiveConfig): Record<string, unknown> {
   const mask = (node: unknown, prefix: string): unknown => {
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) return isSecret(prefix) ? MASK : node;
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return shown(prefix, node);
     return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, mask(v, prefix === '' ? k : `${prefix}.${k}`)]));
   };
   return mask(cfg.raw, '') as Record<string, unknown>;

@@ -37,6 +37,24 @@ function deleteAt(root: unknown, path: JsonPath, keys: string[]): void {
   }
 }
 
+/**
+ * The path of a field, with ` (entry "x")` after the list item it is in when that
+ * item has a `name` (a chain command, say): `commands.pre_sync[0] (entry "x").command`.
+ */
+function describePath(root: unknown, path: JsonPath): string {
+  let node: unknown = root;
+  let namedAt = -1;
+  let name = '';
+  path.forEach((part, i) => {
+    node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[part as string] : undefined;
+    const n = typeof part === 'number' && node !== null && typeof node === 'object' ? (node as { name?: unknown }).name : undefined;
+    if (typeof n === 'string' && n !== '') [namedAt, name] = [i, n];
+  });
+  if (namedAt < 0) return formatJsonPath(path);
+  const rest = path.slice(namedAt + 1);
+  return `${formatJsonPath(path.slice(0, namedAt + 1))} (entry ${JSON.stringify(name)})${rest.length === 0 ? '' : formatJsonPath(rest).replace(/^(?!\[)/, '.')}`;
+}
+
 export interface Validated<T> {
   value: T;
   warnings: string[];
@@ -57,7 +75,7 @@ export function validateLayer<T>(schema: z.ZodType<T>, input: unknown, label: st
     const unknown = result.error.issues.filter((i) => i.code === 'unrecognized_keys');
     const real = result.error.issues.filter((i) => i.code !== 'unrecognized_keys');
     if (real.length > 0) {
-      const lines = real.map((i) => `${label}: ${formatJsonPath(i.path)}: ${describeIssue(i)}`);
+      const lines = real.map((i) => `${label}: ${describePath(data, i.path)}: ${describeIssue(i)}`);
       const more = lines.length > 1 ? ` (and ${lines.length - 1} more; --verbose lists them)` : '';
       throw new ConfigError(lines[0]! + more, 'CONFIG_INVALID', lines.slice(1));
     }

@@ -10,6 +10,7 @@ import type { FileEntry } from '../core/entry.js';
 import { buildPlan, countPlan, planActions } from '../core/plan.js';
 import { reconcile, type Action, type PathState } from '../core/reconcile.js';
 import { checkSafety } from '../core/safety.js';
+import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult } from '../chain/run-chain.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
 import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { buildFilter, readArxignore } from '../scan/filter.js';
@@ -28,6 +29,7 @@ export type SyncEvent =
   | { type: 'phase'; phase: SyncPhase; message: string }
   | { type: 'plan'; files: number; bytes: number }
   | { type: 'note'; message: string }
+  | ChainEvent
   | ExecEvent;
 
 export interface SyncOptions {
@@ -36,6 +38,10 @@ export interface SyncOptions {
   signal?: AbortSignal;
   onEvent?: (e: SyncEvent) => void;
   clock?: () => Date;
+  /** false: skip the pre_sync and post_sync chains (--no-commands). */
+  commands?: boolean;
+  /** The environment the chains' commands start from (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function toArxError(err: unknown): ArxError {
@@ -62,12 +68,33 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     };
     await markInterrupted(session);
     await persist();
-    try {
-      await syncBody(session, status, opts, clock);
-    } catch (err) {
-      const e = toArxError(err);
-      if (e.category === 'cancelled') status.status = 'cancelled';
-      status.errors.push(statusError(e));
+    const chains = opts.commands !== false;
+    const chain = (phase: ChainPhase): Promise<ChainResult> =>
+      runChain(phase, cfg.commands[phase], {
+        projectRoot: cfg.projectRoot,
+        projectId: cfg.project.project_id,
+        syncId,
+        env: opts.env ?? process.env,
+        signal: opts.signal,
+        onEvent: opts.onEvent,
+      }).then((r) => absorbChain(status, r));
+    if (opts.dryRun && chains) status.planned_commands = [...planChain('pre_sync', cfg.commands.pre_sync), ...planChain('post_sync', cfg.commands.post_sync)];
+    // A required pre_sync command that fails stops the sync before anything is scanned or moved.
+    const go = !chains || opts.dryRun || (await chain('pre_sync')).failure === undefined;
+    if (go) {
+      try {
+        await syncBody(session, status, opts, clock);
+      } catch (err) {
+        const e = toArxError(err);
+        if (e.category === 'cancelled') status.status = 'cancelled';
+        status.errors.push(statusError(e));
+      }
+      if (chains && !opts.dryRun && cfg.commands.post_sync.length > 0) {
+        if (status.errors.length === 0 && status.status === 'running') {
+          await persist(); // the commands may read what this sync did (.arx/syncs/<sync_id>.json)
+          await chain('post_sync');
+        } else status.warnings.push('the post_sync commands were not run because the sync did not complete');
+      }
     }
     finishStatus(status, clock());
     opts.onEvent?.({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
@@ -76,6 +103,18 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   } finally {
     await session.close();
   }
+}
+
+/** A chain's reports, warnings and failure go into the status. */
+function absorbChain(status: SyncStatus, r: ChainResult): ChainResult {
+  status.commands.push(...r.reports);
+  status.commands_executed = status.commands.length;
+  status.warnings.push(...r.warnings);
+  if (r.failure) {
+    if (r.failure.category === 'cancelled') status.status = 'cancelled';
+    status.errors.push(statusError(r.failure));
+  }
+  return r;
 }
 
 /** Syncs left "running" by a killed process are recorded as failed. */

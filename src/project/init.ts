@@ -69,7 +69,14 @@ export function initProject(dir: string, opts: { projectId?: string; name?: stri
       // Settled by kind of file (symbols: newest; configuration: merged; models: local); losers kept in backups.
       conflict_resolution: 'auto',
     },
-    commands: { pre_sync: [], post_sync: [] },
+    // Broken symbols stay off the remote; the index follows what the sync brought in.
+    commands: {
+      pre_sync: [
+        { name: 'validate_symbols', command: 'arx validate-symbols', timeout: 300, required: true },
+        { name: 'run_tests', command: 'arx test', timeout: 600, required: false },
+      ],
+      post_sync: [{ name: 'update_index', command: 'arx update-index', timeout: 60, required: true }],
+    },
     metadata: { created: opts.now.toISOString() },
   };
   // 'wx': if another process created it meanwhile, fail rather than overwrite.

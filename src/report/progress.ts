@@ -89,6 +89,9 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
         case 'note':
           line(e.message);
           return;
+        case 'command':
+          line(`${e.phase} ${e.index + 1}/${e.count}: running ${e.name} (${e.command})`);
+          return;
         case 'skipped':
           done++;
           if (verbose) line(`skipped ${e.action.path}: ${e.message}`);

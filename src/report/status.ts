@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CommandReport, PlannedCommand } from '../chain/run-chain.js';
 import type { ArxError, ErrorCategory } from '../errors.js';
 
 export type SyncState = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -70,6 +71,10 @@ export interface SyncStatus {
   conflicts: ConflictReport[];
   resolved: ResolvedConflict[];
   commands_executed: number;
+  /** The pre_sync and post_sync commands that ran, in order. */
+  commands: CommandReport[];
+  /** Only for --dry-run: the commands a real sync would run. */
+  planned_commands?: PlannedCommand[];
   backups: BackupReport[];
   errors: StatusError[];
   warnings: string[];
@@ -98,6 +103,7 @@ export function newStatus(syncId: string, projectId: string, remote: string, sta
     conflicts: [],
     resolved: [],
     commands_executed: 0,
+    commands: [],
     backups: [],
     errors: [],
     warnings: [],

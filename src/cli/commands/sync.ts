@@ -1,4 +1,4 @@
-/** `arx sync [--dry-run] [--json] [--force]` */
+/** `arx sync [--dry-run] [--json] [--force] [--no-commands]` */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { runSync } from '../../engine/sync.js';
@@ -13,6 +13,8 @@ interface SyncOpts {
   dryRun?: boolean;
   json?: boolean;
   force?: boolean;
+  /** false with --no-commands. */
+  commands?: boolean;
 }
 
 export function exitCodeForStatus(status: SyncStatus): number {
@@ -50,6 +52,7 @@ export function registerSync(program: Command): void {
     .option('--dry-run', 'show what would be done (each path, action and reason) and change nothing')
     .option('--json', 'print only the final status JSON on stdout')
     .option('--force', 'proceed past safety halts (emptied side, mass deletion)')
+    .option('--no-commands', 'skip the pre_sync and post_sync command chains')
     .action(
       handler<SyncOpts>(async (opts, cmd) => {
         const g = globals(cmd);
@@ -58,7 +61,7 @@ export function registerSync(program: Command): void {
         const cancel = cancelOnSignals();
         let status: SyncStatus;
         try {
-          status = await runSync(cfg, { dryRun: opts.dryRun, force: opts.force, signal: cancel.signal, onEvent: (e) => progress.onEvent(e) });
+          status = await runSync(cfg, { dryRun: opts.dryRun, force: opts.force, commands: opts.commands, signal: cancel.signal, onEvent: (e) => progress.onEvent(e) });
         } finally {
           progress.stop();
           cancel.dispose();
