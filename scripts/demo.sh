@@ -7,7 +7,10 @@ arx="$repo/bin/arx"
 work="${ARX_DEMO_DIR:-${TMPDIR:-/tmp}/arx-demo}"
 project="$work/office-tower"
 
-rm -rf "$project"
+# The embedded default remote lives under $XDG_DATA_HOME; a scratch one keeps the demo repeatable
+# and away from any remote you already use.
+export XDG_DATA_HOME="$work/data"
+rm -rf "$project" "$XDG_DATA_HOME"
 mkdir -p "$work"
 cp -R "$repo/examples/office-tower" "$project"
 cd "$project"

@@ -7,6 +7,7 @@ import { registerConflicts } from './commands/conflicts.js';
 import { registerHistory } from './commands/history.js';
 import { registerInit } from './commands/init.js';
 import { registerNotify } from './commands/notify.js';
+import { registerProjectTools } from './commands/project-tools.js';
 import { registerRemote } from './commands/remote.js';
 import { registerSync } from './commands/sync.js';
 import { EXIT } from './exit-codes.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerRemote(program);
   registerNotify(program);
+  registerProjectTools(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);
@@ -49,6 +51,13 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  // A reader that stops early (`arx history | head`) ends output quietly, as other command-line tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK);
+      throw err;
+    });
+  }
   // A command whose work can no longer progress (nothing left to wait on) must not end as a success.
   let finished = false;
   process.on('beforeExit', () => {

@@ -201,7 +201,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
 
   // Conflicts are settled by policy once the rest is in place (not after an abort).
   if (!result.aborted) {
-    emit({ type: 'phase', phase: 'plan', message: `settling ${plan.conflicts.length} conflicts by policy` });
+    if (plan.conflicts.length > 0) emit({ type: 'phase', phase: 'plan', message: `settling ${plan.conflicts.length} ${plan.conflicts.length === 1 ? 'conflict' : 'conflicts'} by policy` });
     const settled = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: false });
     status.resolved = settled.resolved;
     status.conflicts_resolved = settled.resolved.length;
