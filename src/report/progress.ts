@@ -90,6 +90,12 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
           line(e.message);
           return;
         case 'command':
+          // post_sync comes after the transfer: close its progress first.
+          if (total > 0) {
+            render(true);
+            stopBar();
+            total = 0;
+          }
           line(`${e.phase} ${e.index + 1}/${e.count}: running ${e.name} (${e.command})`);
           return;
         case 'skipped':
