@@ -2,18 +2,9 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { arx, cleanEnv, snapshot, tempDir, twoSided, write } from '../helpers/cli.js';
+import { arx, cleanEnv, singleProject, snapshot, tempDir, twoSided, write } from '../helpers/cli.js';
 
-function project(arxfile: string | object) {
-  const top = tempDir();
-  const home = join(top, 'home');
-  const dir = join(top, 'proj');
-  mkdirSync(home);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'arxfile.json'), typeof arxfile === 'string' ? arxfile : JSON.stringify(arxfile, null, 2));
-  const env = cleanEnv(home);
-  return { top, home, dir, env, run: (...args: string[]) => arx(args, { cwd: dir, env }) };
-}
+const project = singleProject;
 
 const validArxfile = (remoteRoot: string) => ({ project_id: 'cfg1', name: 'Config test', remote: { type: 'local', path: remoteRoot } });
 

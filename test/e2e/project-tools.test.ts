@@ -1,26 +1,11 @@
 /** validate-symbols, update-index, test and generate-reports through the built CLI, on real project folders. */
-import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { arx, cleanEnv, read, tempDir, write } from '../helpers/cli.js';
-
-interface Project {
-  top: string;
-  home: string;
-  dir: string;
-  env: NodeJS.ProcessEnv;
-  run(...args: string[]): ReturnType<typeof arx>;
-}
+import { arx, cleanEnv, read, singleProject, tempDir, write, type Project } from '../helpers/cli.js';
 
 function project(arxfile: object | string = { project_id: 'tools1', name: 'Tools test' }): Project {
-  const top = tempDir();
-  const home = join(top, 'home');
-  const dir = join(top, 'proj');
-  mkdirSync(home);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'arxfile.json'), typeof arxfile === 'string' ? arxfile : JSON.stringify(arxfile, null, 2));
-  const env = cleanEnv(home);
-  return { top, home, dir, env, run: (...args: string[]) => arx(args, { cwd: dir, env }) };
+  return singleProject(arxfile);
 }
 
 /** A symbol that uses every field of the built-in schema correctly. */

@@ -95,6 +95,26 @@ export function snapshot(root: string, skip: string[] = ['.arx']): Map<string, s
   return out;
 }
 
+/** One project folder with its own HOME, and a runner for arx inside it. */
+export interface Project {
+  top: string;
+  home: string;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  run(...args: string[]): RunResult;
+}
+
+export function singleProject(arxfile: string | object): Project {
+  const top = tempDir();
+  const home = join(top, 'home');
+  const dir = join(top, 'proj');
+  mkdirSync(home);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'arxfile.json'), typeof arxfile === 'string' ? arxfile : JSON.stringify(arxfile, null, 2));
+  const env = cleanEnv(home);
+  return { top, home, dir, env, run: (...args: string[]) => arx(args, { cwd: dir, env }) };
+}
+
 /** Two project folders (a, b) syncing one project through one local remote folder. */
 export interface TwoSided {
   home: string;
