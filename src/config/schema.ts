@@ -3,7 +3,7 @@
  * reported (as warnings, see validate.ts); every field is optional in a layer
  * because layers are merged before defaults apply.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { POLICIES, type Policy } from '../core/conflict.js';
 
 const SIZE_UNITS: Record<string, number> = {

@@ -5,7 +5,8 @@
  * user, host and what to do, and never a secret.
  */
 import { readFileSync } from 'node:fs';
-import ssh2, { type Client as SshClient, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { createRequire } from 'node:module';
+import type { Client as SshClient, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { ArxError, ConfigError, PermissionDeniedError, errnoCode } from '../../errors.js';
 import { addHostKey, checkHostKey, fingerprint, hostName } from './known-hosts.js';
 
@@ -26,8 +27,12 @@ export interface SshOptions {
   readyTimeoutMs: number;
 }
 
-// ssh2 is CommonJS: its exports are reached through the default import.
-const { Client, utils } = ssh2;
+type Ssh2 = typeof import('ssh2');
+let ssh2Module: Ssh2 | undefined;
+/** ssh2 (CommonJS) is loaded on first use: commands that never connect start faster without it. */
+function ssh2(): Ssh2 {
+  return (ssh2Module ??= createRequire(import.meta.url)('ssh2') as Ssh2);
+}
 
 export interface SshConnection {
   client: SshClient;
@@ -52,7 +57,7 @@ function readKey(o: SshOptions): Buffer {
   } catch (err) {
     throw new ConfigError(`remote.key_file: cannot read ${o.keyFile} (${errnoCode(err) ?? String(err)})`, 'KEY_FILE_UNREADABLE');
   }
-  const parsed = utils.parseKey(key, o.passphrase);
+  const parsed = ssh2().utils.parseKey(key, o.passphrase);
   if (parsed instanceof Error) {
     const encrypted = /encrypted|passphrase/i.test(parsed.message);
     throw encrypted
@@ -99,7 +104,7 @@ function trustHint(o: SshOptions): string {
 export function connectSsh(o: SshOptions): Promise<SshConnection> {
   const { config, tried, order } = methods(o);
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new (ssh2().Client)();
     let hostKeyProblem: ArxError | undefined;
     let settled = false;
     const fail = (err: ArxError): void => {
@@ -177,7 +182,7 @@ function openChannels(client: SshClient, n: number): Promise<SFTPWrapper[]> {
 /** Connect only to read the server's host key (for `arx remote trust`). */
 export function fetchHostKey(host: string, port: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new (ssh2().Client)();
     let key: Buffer | undefined;
     client.on('error', (err: Error) => {
       if (key) resolve(key);
