@@ -87,7 +87,7 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-export async function startSshd(opts: { password?: boolean; dir?: string } = {}): Promise<Sshd> {
+export async function startSshd(opts: { password?: boolean; dir?: string; sftpOnly?: boolean } = {}): Promise<Sshd> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'arx-sshd-'));
   const port = await freePort();
   const user = process.env.USER && process.getuid?.() !== 0 ? process.env.USER : 'root';
@@ -108,6 +108,8 @@ export async function startSshd(opts: { password?: boolean; dir?: string } = {})
     'MaxSessions 30',
     'MaxStartups 100',
     'Subsystem sftp internal-sftp',
+    // An SFTP-only account: every session, whatever command it asks for, gets the SFTP server.
+    ...(opts.sftpOnly ? ['ForceCommand internal-sftp'] : []),
     // Sessions get an empty home: a slow shell start-up file must not weigh on `ssh host command`.
     `SetEnv HOME=${join(dir, 'home')}`,
     'LogLevel ERROR',

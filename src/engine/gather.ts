@@ -11,9 +11,10 @@ import { knownRemoteHash, sameMtime, statMatches, type BaseEntry, type Entry, ty
 import { needsRemoteHash, type PathState } from '../core/reconcile.js';
 import type { SafetyCounts } from '../core/safety.js';
 import { ArxError, PermissionDeniedError } from '../errors.js';
-import type { ListResult, Remote } from '../remote/types.js';
+import type { ListResult } from '../remote/types.js';
 import type { PathFilter } from '../scan/filter.js';
 import { hashLocalFiles, walkProject, type LocalHashing } from '../scan/local-scan.js';
+import { releaseWarmWalkers } from '../scan/warm-walkers.js';
 import { compactEntry, ROOT, type CompactWalk, type WalkProblems } from '../scan/walk.js';
 import type { StatCacheEntry } from '../state/store.js';
 import { inLanes } from '../util/lanes.js';
@@ -33,24 +34,18 @@ const ANCHORS: readonly string[] = [PROJECT_FILE];
 /** Above this many synced paths, only the remote is walked on another thread (see gather). */
 export const ONE_WALK_ASIDE_ABOVE = 75_000;
 
-/** A remote that can list in compact form (the local-folder remote). */
-function compactLister(remote: Remote): ((filter: PathFilter) => Promise<CompactWalk>) | undefined {
-  const r = remote as Remote & { listCompact?: (filter: PathFilter) => Promise<CompactWalk> };
-  return r.listCompact?.bind(r);
-}
-
 export async function gather(session: Session, filter: PathFilter, opts: { now: number; parallel: number }): Promise<Gathered> {
   const { store, remote, remoteId } = session;
   // Start both walks before the synchronous work below (loading the base), so they overlap it.
-  const listCompact = compactLister(remote);
   // (Held in `let`s and dropped once merged: a walk of a large project is tens of megabytes.)
-  let listing: Promise<CompactWalk | ListResult> | undefined = listCompact ? listCompact(filter) : remote.list(filter);
+  let listing: Promise<CompactWalk | ListResult> | undefined = remote.listCompact ? remote.listCompact(filter) : remote.list(filter);
   listing.catch(() => undefined);
   // Both walks beside the base load is fastest; a very large project walks its own folder after
   // the load instead, so that two walks and the state are never in memory at once.
   const walkAside = store.countBase(remoteId) <= ONE_WALK_ASIDE_ABOVE;
   let walking: Promise<CompactWalk> | undefined = walkAside ? walkProject(session.cfg.projectRoot, filter, true) : undefined;
   walking?.catch(() => undefined);
+  releaseWarmWalkers();
 
   const states = new Map<string, PathState>();
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };

@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { ArxError } from '../errors.js';
+import type { CompactWalk } from '../scan/walk.js';
 import type { FillSource, ListFilter, ListResult, LocalFileSource, Remote, RemoteEntry, WriteOptions } from './types.js';
 
 export const RETRY_CAP_MS = 30_000;
@@ -18,7 +19,6 @@ export interface RetryPolicy {
 
 export interface Reconnectable extends Remote {
   reconnect(): Promise<void>;
-  download?(path: string, localFile: string): Promise<void>;
 }
 
 export function backoffMs(attempt: number, baseMs: number, random: number): number {
@@ -36,9 +36,11 @@ export class RetryingRemote implements Remote {
   ) {
     this.capabilities = inner.capabilities;
     if (inner.download) this.download = (path, localFile) => this.retry(`downloading ${path}`, () => inner.download!(path, localFile));
+    if (inner.listCompact) this.listCompact = (filter, under) => this.retry('listing', () => inner.listCompact!(filter, under));
   }
 
   download?: (path: string, localFile: string) => Promise<void>;
+  listCompact?: (filter?: ListFilter, under?: string) => Promise<CompactWalk | ListResult>;
 
   private async retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {

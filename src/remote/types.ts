@@ -3,6 +3,7 @@
  * relative to the remote folder, '/'-separated. Every remote runs the
  * conformance suite in test/remote/.
  */
+import type { CompactWalk } from '../scan/walk.js';
 import type { Readable } from 'node:stream';
 import type { EntryKind } from '../core/entry.js';
 
@@ -89,6 +90,8 @@ export interface Remote {
   createRoot(): Promise<void>;
   /** Everything in the remote folder, or only below `under` (paths stay relative to the remote folder). */
   list(filter?: ListFilter, under?: string): Promise<ListResult>;
+  /** Optional: the same listing, in compact form where the remote can produce it so (no object per entry); a sync's fast path. */
+  listCompact?(filter?: ListFilter, under?: string): Promise<CompactWalk | ListResult>;
   /** undefined when the path does not exist. */
   stat(path: string): Promise<RemoteEntry | undefined>;
   read(path: string): Promise<Readable>;

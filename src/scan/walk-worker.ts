@@ -3,11 +3,13 @@
  * walked on other cores while the main thread loads the state. Replies with
  * the walk in compact form (see CompactWalk).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { buildFilter } from './filter.js';
 import { walkCompact, type WalkJob } from './walk.js';
 
-const job = workerData as WalkJob;
-const filter = job.settings ? buildFilter(job.settings) : undefined;
-const reply = walkCompact(job.root, { filter, skipTopLevel: new Set(job.skipTopLevel), under: job.under }, job.identity);
-parentPort!.postMessage(reply, [reply.numbers.buffer as ArrayBuffer]);
+// Started ahead of time (see warm-walkers.ts): the job comes as the first message.
+parentPort!.once('message', (job: WalkJob) => {
+  const filter = job.settings ? buildFilter(job.settings) : undefined;
+  const reply = walkCompact(job.root, { filter, skipTopLevel: new Set(job.skipTopLevel), under: job.under }, job.identity);
+  parentPort!.postMessage(reply, [reply.numbers.buffer as ArrayBuffer]);
+});

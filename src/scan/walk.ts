@@ -3,11 +3,10 @@
  * what was skipped and why.
  */
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
 import { ArxError, errnoCode } from '../errors.js';
 import { isTempName, type ListFilter, type ListResult } from '../remote/types.js';
 import type { FilterSettings } from './filter.js';
+import { takeWalkWorker, WALK_WORKER_FILE } from './warm-walkers.js';
 
 /** Serves as a scan entry and a remote entry alike, so no copies are made. */
 export interface WalkedFile {
@@ -187,23 +186,18 @@ export function compactToResult(c: CompactWalk): WalkResult {
   return { entries, unreadable: c.unreadable, special: c.special, temporaries: c.temporaries, tooLarge: c.tooLarge };
 }
 
-/** The bundled walk worker next to this module; absent when running from sources (tests): walks then run in-thread. */
-const WORKER_FILE = ((): URL | undefined => {
-  const url = new URL('./walk-worker.mjs', import.meta.url);
-  return existsSync(url) ? url : undefined;
-})();
-
 /**
  * Walk on another thread when possible. The worker starts before this
  * returns, so the walk overlaps whatever the caller does next.
  */
 export function walkCompactAside(root: string, opts: WalkOptions, identity: boolean): Promise<CompactWalk> {
   const settings = opts.filter?.settings;
-  if (WORKER_FILE === undefined || (opts.filter !== undefined && settings === undefined)) return Promise.resolve(walkCompact(root, opts, identity));
+  const file = WALK_WORKER_FILE;
+  if (file === undefined || (opts.filter !== undefined && settings === undefined)) return Promise.resolve(walkCompact(root, opts, identity));
   const job: WalkJob = { root, settings, under: opts.under, skipTopLevel: [...(opts.skipTopLevel ?? [])], identity };
   return new Promise((resolve, reject) => {
-    // A small young generation: the walk makes much short-lived garbage (stat objects) and little that lives.
-    const worker = new Worker(WORKER_FILE, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const worker = takeWalkWorker(file);
+    worker.postMessage(job);
     worker.once('message', (reply: CompactWalk) => resolve(reply));
     worker.once('error', (err) => reject(new ArxError('internal', 'WALK_FAILED', `reading ${root}: ${err.message}`, { cause: err })));
     worker.once('exit', (code) => {

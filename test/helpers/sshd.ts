@@ -4,6 +4,6 @@ import { tempDir } from './cli.js';
 
 export { haveSshd, SSHD, type Sshd } from '../../bench/sshd.js';
 
-export function startSshd(opts: { password?: boolean } = {}): Promise<Sshd> {
+export function startSshd(opts: { password?: boolean; sftpOnly?: boolean } = {}): Promise<Sshd> {
   return start({ ...opts, dir: tempDir('arx-sshd-') });
 }

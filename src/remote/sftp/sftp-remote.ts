@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SFTPWrapper, Stats as SftpStats } from 'ssh2';
 import { ArxError, PermissionDeniedError } from '../../errors.js';
+import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { inLanes } from '../../util/lanes.js';
 import { hashLocalFile } from '../local/local-remote.js';
 import { assertSafeRelativePath } from '../paths.js';
@@ -27,6 +28,7 @@ import {
   type WriteOptions,
 } from '../types.js';
 import { connectSsh, NetworkError, type SshConnection, type SshOptions } from './connect.js';
+import { FindListingParser, findCommand } from './find-listing.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
@@ -56,12 +58,20 @@ export class SftpRemote implements Remote {
   /** Absolute folder on the server, known once connected. */
   root = '';
 
+  /** false once a listing by `find` on the server failed: SFTP listings from then on. */
+  private findListing: boolean;
+  /** How the last listing was taken (diagnostics and tests). */
+  listedBy: 'find' | 'sftp' | undefined;
+
   constructor(
     private readonly ssh: SshOptions,
     /** remote.path joined with sync.remote_path: absolute, or relative to the login folder. */
     private readonly folder: string,
     private readonly writer: string,
-  ) {}
+    opts: { findListing?: boolean } = {},
+  ) {
+    this.findListing = opts.findListing ?? true;
+  }
 
   describe(): string {
     const path = this.root || this.folder;
@@ -181,12 +191,59 @@ export class SftpRemote implements Remote {
   }
 
   async list(filter?: ListFilter, under?: string): Promise<ListResult> {
-    await this.connect();
+    const listed = await this.listCompact(filter, under);
+    return 'paths' in listed ? compactToResult(listed) : listed;
+  }
+
+  /** By one `find` on the server where that works, else over SFTP. */
+  async listCompact(filter?: ListFilter, under?: string): Promise<CompactWalk | ListResult> {
+    const conn = await this.connect();
     if (under !== undefined) assertSafeRelativePath(under);
+    if (this.findListing) {
+      const listed = await this.listByFind(conn, filter, under);
+      if (listed !== undefined) {
+        this.listedBy = 'find';
+        return listed;
+      }
+      this.findListing = false;
+    }
+    this.listedBy = 'sftp';
+    return this.listBySftp(filter, under);
+  }
+
+  /** The listing from one `find` on the server (see find-listing.ts); undefined when that did not work. */
+  private async listByFind(conn: SshConnection, filter: ListFilter | undefined, under: string | undefined): Promise<CompactWalk | undefined> {
+    const parser = new FindListingParser(filter, under ?? '');
+    const command = findCommand(under === undefined ? this.root : this.abs(under));
+    return new Promise<CompactWalk | undefined>((resolve, reject) => {
+      const fail = (err: ArxError): void => reject(err);
+      this.inFlight.add(fail);
+      const done = (result: CompactWalk | undefined): void => {
+        this.inFlight.delete(fail);
+        resolve(result);
+      };
+      try {
+        conn.client.exec(command, (err, stream) => {
+          // A server that runs no commands (an SFTP-only account) refuses the channel.
+          if (err) return done(undefined);
+          stream.on('data', (chunk: Buffer) => parser.feed(chunk));
+          stream.stderr.resume();
+          stream.on('error', () => undefined);
+          stream.on('close', () => done(parser.finish()));
+          // Nothing to read on its input: a forced SFTP server in its place ends at once.
+          stream.end();
+        });
+      } catch {
+        done(undefined);
+      }
+    });
+  }
+
+  /** Breadth-first, a READDIR per folder, several folders at a time (spread over the channels). */
+  private async listBySftp(filter: ListFilter | undefined, under: string | undefined): Promise<ListResult> {
     const result: ListResult = { entries: new Map(), unreadable: [], special: [], temporaries: [], tooLarge: [] };
     const max = filter?.maxFileSize;
     const start = under ?? '';
-    // Breadth-first, several folders at a time (spread over the channels).
     let level = [start];
     while (level.length > 0) {
       const nextLevel: string[] = [];

@@ -1,0 +1,62 @@
+/**
+ * Walk workers started before anything else, so that their start-up (tens
+ * of milliseconds of Node's own bootstrap each) runs on another core while
+ * the main thread loads the program and the project's state, instead of
+ * delaying the walks. Only for `arx sync`; a worker nobody takes is unref'd
+ * and never keeps the process alive.
+ *
+ * Imported first by the CLI entry, so it runs before the other modules are
+ * evaluated.
+ */
+import { existsSync } from 'node:fs';
+import { isMainThread, Worker } from 'node:worker_threads';
+
+/** The bundled walk worker next to this module; absent when running from sources (tests): walks then run in-thread. */
+export const WALK_WORKER_FILE = ((): URL | undefined => {
+  const url = new URL('./walk-worker.mjs', import.meta.url);
+  return existsSync(url) ? url : undefined;
+})();
+
+/** Resource limits of a walk worker: the walk makes much short-lived garbage (stat objects) and little that lives. */
+const LIMITS = { maxYoungGenerationSizeMb: 4 };
+
+const warm: Worker[] = [];
+
+/** A walk worker waiting for its job (a message): a warm one when there is one left, else a new one. */
+export function takeWalkWorker(file: URL): Worker {
+  const w = warm.shift();
+  if (w !== undefined) {
+    w.ref();
+    return w;
+  }
+  return new Worker(file, { resourceLimits: LIMITS });
+}
+
+/** Stop the warm workers nobody took (a remote that walks no local folder). */
+export function releaseWarmWalkers(): void {
+  for (const w of warm.splice(0)) void w.terminate();
+}
+
+/** `arx [options] sync ...`: the first word that is not an option (or --project's value). */
+function isSyncCommand(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--project') i++;
+    else if (!a.startsWith('-')) return a === 'sync';
+  }
+  return false;
+}
+
+if (isMainThread && WALK_WORKER_FILE !== undefined && isSyncCommand(process.argv.slice(2))) {
+  // One for the project folder, one for a local-folder remote.
+  for (let i = 0; i < 2; i++) {
+    const w = new Worker(WALK_WORKER_FILE, { resourceLimits: LIMITS });
+    w.unref();
+    // A warm worker that fails to start is simply not used.
+    w.once('error', () => {
+      const at = warm.indexOf(w);
+      if (at >= 0) warm.splice(at, 1);
+    });
+    warm.push(w);
+  }
+}

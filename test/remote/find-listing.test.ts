@@ -1,0 +1,89 @@
+/** The parser of a server-side `find` listing, and the quoting of its command (through a real shell). */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { FIND_SENTINEL, FindListingParser, shellQuote } from '../../src/remote/sftp/find-listing.js';
+import { buildFilter } from '../../src/scan/filter.js';
+import { compactToResult } from '../../src/scan/walk.js';
+
+const END = `\0${FIND_SENTINEL}\0`;
+
+function record(type: string, size: number, mtime: string, path: string): string {
+  return `${type} ${size} ${mtime} ${path}\0`;
+}
+
+const SAMPLE =
+  record('d', 4096, '1700000000.5000000000', 'symbols') +
+  record('f', 12, '1700000001.0000000000', 'symbols/ahu 1, 世界.json') +
+  record('d', 4096, '1700000000', 'node_modules') +
+  record('f', 3, '1700000000', 'node_modules/x.js') +
+  record('f', 3, '1700000000', 'run.log') +
+  record('l', 7, '1700000000', 'link') +
+  record('f', 999, '1700000000', 'big.ifc') +
+  record('f', 1, '1700000000', '.arx-tmp-w-abc-def') +
+  record('f', 2, '1700000002.25', 'line\nbreak.json');
+
+const filter = buildFilter({ arxignore: ['node_modules/', '*.log'], include: [], exclude: [], maxFileSize: 100 });
+
+function parse(text: string, chunk = Infinity, prefix = ''): ReturnType<typeof compactToResult> | undefined {
+  const p = new FindListingParser(filter, prefix);
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += chunk) p.feed(bytes.subarray(i, Math.min(bytes.length, i + chunk)));
+  const walk = p.finish();
+  return walk === undefined ? undefined : compactToResult(walk);
+}
+
+describe('find listing parser', () => {
+  it('reads files, folders, problems and whole-second mtimes, leaving out what the filter excludes', () => {
+    const l = parse(SAMPLE + END)!;
+    expect(Object.fromEntries(l.entries)).toEqual({
+      symbols: { kind: 'dir', size: 0, mtimeMs: 0 },
+      'symbols/ahu 1, 世界.json': { kind: 'file', size: 12, mtimeMs: 1700000001000, hash: undefined },
+      'line\nbreak.json': { kind: 'file', size: 2, mtimeMs: 1700000002000, hash: undefined },
+    });
+    expect(l.special).toEqual(['link']);
+    expect(l.tooLarge).toEqual(['big.ifc']);
+    expect(l.temporaries).toEqual(['.arx-tmp-w-abc-def']);
+  });
+
+  it('gives the same result however the output is split into chunks', () => {
+    const whole = parse(SAMPLE + END);
+    for (const size of [1, 2, 3, 5, 7, 64]) expect(parse(SAMPLE + END, size)).toEqual(whole);
+  });
+
+  it('gives nothing when find did not finish (no sentinel), so the caller lists over SFTP', () => {
+    expect(parse(SAMPLE)).toBeUndefined();
+    expect(parse(SAMPLE + `\0${FIND_SENTINEL}`)).toBeUndefined();
+    expect(parse('')).toBeUndefined();
+  });
+
+  it('gives nothing for output that is not find records (another program answered)', () => {
+    expect(parse('SSH-2.0 something else\0' + END)).toBeUndefined();
+    expect(parse(record('f', 1, '-5.0', 'before-1970') + END)).toBeUndefined();
+    expect(parse('f 1 1700000000\0' + END)).toBeUndefined();
+    expect(parse(SAMPLE + END + record('f', 1, '1', 'after'))).toBeUndefined();
+  });
+
+  it('accepts an empty folder', () => {
+    expect(parse(END)!.entries.size).toBe(0);
+  });
+
+  it('keeps paths relative to the remote folder when listing below a subfolder', () => {
+    const l = parse(record('d', 1, '1', 'a') + record('f', 1, '1', 'a/b.json') + END, Infinity, 'symbols')!;
+    expect([...l.entries.keys()]).toEqual(['symbols/a', 'symbols/a/b.json']);
+  });
+
+  it('never lists inside an excluded or temporary folder', () => {
+    const l = parse(record('d', 1, '1', '.arx-tmp-x-1-2') + record('f', 1, '1', '.arx-tmp-x-1-2/in.json') + record('d', 1, '1', 'node_modules/a') + END)!;
+    expect(l.entries.size).toBe(0);
+    expect(l.temporaries).toEqual(['.arx-tmp-x-1-2']);
+  });
+});
+
+describe('shellQuote', () => {
+  it('passes any name to the shell as one word, running nothing', () => {
+    for (const name of ["it's", '$(touch /tmp/arx-pwned)', '`id`', 'a b\tc\nd', '\\', "'", "''", '"', '!', '*', '~root', '']) {
+      const r = spawnSync('/bin/sh', ['-c', `printf %s ${shellQuote(name)}`], { encoding: 'utf8' });
+      expect(r.stdout).toBe(name);
+    }
+  });
+});
