@@ -48,6 +48,8 @@ export async function openSession(cfg: EffectiveConfig, command: string, now: Da
   let store: StateStore | undefined;
   try {
     store = StateStore.open(stateDir);
+    // What a killed sync finished but had not yet put in the database.
+    store.recoverJournal();
     const writer = writerTag(store);
     const { remote, id } = await openRemote(cfg, writer, hooks);
     const local = new LocalFolderRemote(cfg.projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true });

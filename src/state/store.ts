@@ -1,14 +1,16 @@
 /**
  * The project's state in `.arx/state.db` (SQLite): base entries per remote,
  * the local stat cache, sync history and open conflicts. Each write outside
- * `transaction()` commits on its own, so a killed process keeps every
- * finished action.
+ * `transaction()` commits on its own, or, while a sync transfers, is appended
+ * to the base journal first (see base-journal.ts): either way a killed
+ * process keeps every finished action.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BaseEntry } from '../core/entry.js';
 import { ArxError, errnoCode, PermissionDeniedError } from '../errors.js';
+import { BaseJournal, type JournalOp } from './base-journal.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export interface StatCacheEntry {
@@ -51,11 +53,20 @@ type BaseRow = [
 
 export const STATE_DB = 'state.db';
 
+/** Journaled base changes applied to the database at once (see base-journal.ts). */
+const JOURNAL_BATCH = 1024;
+
 export class StateStore {
   private readonly db: Database.Database;
   private readonly stmts;
+  /** Set while base changes are journaled; `pending` holds those not yet in the database. */
+  private journal: BaseJournal | undefined;
+  private pending: JournalOp[] = [];
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    private readonly stateDir: string,
+  ) {
     this.db = db;
     this.stmts = {
       putBase: db.prepare(
@@ -89,7 +100,7 @@ export class StateStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrate(db, file);
-      return new StateStore(db);
+      return new StateStore(db, stateDir);
     } catch (err) {
       if (err instanceof ArxError) throw err;
       const code = errnoCode(err);
@@ -107,11 +118,65 @@ export class StateStore {
   }
 
   close(): void {
+    this.stopJournal();
     this.db.close();
   }
 
+  /** Apply the base changes a killed process left in the journal. Only with the project lock held. */
+  recoverJournal(): number {
+    const ops = BaseJournal.leftover(this.stateDir);
+    if (ops.length > 0) this.db.transaction(() => ops.forEach((op) => this.apply(op)))();
+    BaseJournal.remove(this.stateDir);
+    return ops.length;
+  }
+
+  /**
+   * From now on (until stopJournal), putBase and deleteBase append to the journal
+   * and reach the database in batches. Every other call applies the pending
+   * changes first, so the database never sees them out of order.
+   */
+  startJournal(): void {
+    this.journal ??= BaseJournal.open(this.stateDir);
+  }
+
+  stopJournal(): void {
+    if (this.journal === undefined) return;
+    this.flushJournal();
+    this.journal.close();
+    this.journal = undefined;
+  }
+
+  private flushJournal(): void {
+    if (this.pending.length === 0) return;
+    const ops = this.pending;
+    this.pending = [];
+    this.db.transaction(() => ops.forEach((op) => this.apply(op)))();
+    this.journal!.clear();
+  }
+
+  private apply(op: JournalOp): void {
+    if (op[0] === 'delete') this.stmts.deleteBase.run(op[1], op[2]);
+    else this.stmts.putBase.run(...op.slice(1));
+  }
+
+  private journaled(op: JournalOp): boolean {
+    if (this.journal === undefined) return false;
+    this.journal.append(op);
+    this.pending.push(op);
+    if (this.pending.length >= JOURNAL_BATCH) this.flushJournal();
+    return true;
+  }
+
+  /** Runs with the journal applied and set aside: its writes are part of one atomic commit. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    this.flushJournal();
+    const journal = this.journal;
+    this.journal = undefined;
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.journal = journal;
+    }
   }
 
   getMeta(key: string): string | undefined {
@@ -119,11 +184,13 @@ export class StateStore {
   }
 
   setMeta(key: string, value: string): void {
+    this.flushJournal();
     this.stmts.putMeta.run(key, value);
   }
 
   /** Every base entry of a remote, one at a time (large projects never hold all rows at once). */
   *eachBase(remoteId: string): Generator<[string, BaseEntry]> {
+    this.flushJournal();
     // Raw rows (arrays) are much cheaper than row objects; the kind comes as a number (no string per row).
     const rows = this.db
       .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime, remote_racy FROM base WHERE remote_id = ?")
@@ -133,11 +200,13 @@ export class StateStore {
   }
 
   getBase(remoteId: string, path: string): BaseEntry | undefined {
+    this.flushJournal();
     const r = this.stmts.getBase.get(remoteId, path) as BaseRow | undefined;
     return r === undefined ? undefined : baseFromRow(r);
   }
 
   countBase(remoteId: string): number {
+    this.flushJournal();
     return this.db.prepare('SELECT count(*) FROM base WHERE remote_id = ?').pluck().get(remoteId) as number;
   }
 
@@ -146,19 +215,23 @@ export class StateStore {
   }
 
   putBase(remoteId: string, path: string, e: BaseEntry): void {
-    this.stmts.putBase.run(remoteId, path, e.kind, e.hash, e.local.size, e.local.mtimeMs, e.local.ctimeMs ?? null, e.local.ino ?? null, e.remote.size, e.remote.mtimeMs, e.remote.racy ? 1 : null);
+    const op: JournalOp = ['put', remoteId, path, e.kind, e.hash, e.local.size, e.local.mtimeMs, e.local.ctimeMs ?? null, e.local.ino ?? null, e.remote.size, e.remote.mtimeMs, e.remote.racy ? 1 : null];
+    if (!this.journaled(op)) this.apply(op);
   }
 
   deleteBase(remoteId: string, path: string): void {
-    this.stmts.deleteBase.run(remoteId, path);
+    const op: JournalOp = ['delete', remoteId, path];
+    if (!this.journaled(op)) this.apply(op);
   }
 
   /** Forget every base entry strictly below a folder ('/' sorts just before '0'). */
   deleteBaseUnder(remoteId: string, folder: string): void {
+    this.flushJournal();
     this.db.prepare('DELETE FROM base WHERE remote_id = ? AND path > ? AND path < ?').run(remoteId, `${folder}/`, `${folder}0`);
   }
 
   loadStatCache(): Map<string, StatCacheEntry> {
+    this.flushJournal();
     const rows = this.db.prepare('SELECT path, size, mtime, ctime, ino, hash FROM stat_cache').raw(true).all() as [string, number, number, number, number, string][];
     const cache = new Map<string, StatCacheEntry>();
     for (const r of rows) cache.set(r[0], { size: r[1], mtimeMs: r[2], ctimeMs: r[3], ino: r[4], hash: r[5] });
@@ -166,14 +239,17 @@ export class StateStore {
   }
 
   putStat(path: string, e: StatCacheEntry): void {
+    this.flushJournal();
     this.stmts.putStat.run(path, e.size, e.mtimeMs, e.ctimeMs, e.ino, e.hash);
   }
 
   deleteStat(path: string): void {
+    this.flushJournal();
     this.stmts.deleteStat.run(path);
   }
 
   saveSync(remoteId: string, syncId: string, status: string, startTime: string, json: string): void {
+    this.flushJournal();
     this.stmts.putSync.run(syncId, remoteId, status, startTime, json);
   }
 
@@ -206,6 +282,7 @@ export class StateStore {
   }
 
   putConflict(remoteId: string, c: ConflictRecord): void {
+    this.flushJournal();
     this.stmts.putConflict.run(remoteId, c.path, c.kind, c.reason, c.sync_id, c.detected_at, JSON.stringify(c.local ?? null), JSON.stringify(c.remote ?? null));
   }
 
@@ -225,6 +302,7 @@ export class StateStore {
   }
 
   deleteConflict(remoteId: string, path: string): void {
+    this.flushJournal();
     this.stmts.deleteConflict.run(remoteId, path);
   }
 }

@@ -2,7 +2,8 @@
  * Execute a plan: phases in order, up to `parallel` actions at once inside a
  * phase. Every write is atomic and verified against the hash seen by the
  * scan; a destination that changed since the scan is left alone. The base is
- * committed as soon as each action finishes, so a killed sync keeps its work.
+ * recorded as soon as each action finishes (in the base journal, then the
+ * database), so a killed sync keeps its work.
  */
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
@@ -95,11 +96,17 @@ export class Executor {
 
   async run(plan: Plan): Promise<ExecResult> {
     this.commitRecords(plan.records);
-    await this.runByDepth(plan.mkdirs, (a) => this.mkdir(a), 'shallow-first');
-    await this.runParallel(plan.copies, (a, lane) => this.copy(a, lane), this.copyLanes());
-    await this.runParallel(plan.fileDeletes, (a) => this.delete(a), this.copyLanes());
-    await this.runByDepth(plan.dirDeletes, (a) => this.delete(a), 'deep-first');
-    await this.runParallel(plan.replacements, (a, lane) => this.copy(a, lane));
+    // Each finished action's base goes to the journal at once, and to the database in batches.
+    this.ctx.store.startJournal();
+    try {
+      await this.runByDepth(plan.mkdirs, (a) => this.mkdir(a), 'shallow-first');
+      await this.runParallel(plan.copies, (a, lane) => this.copy(a, lane), this.copyLanes());
+      await this.runParallel(plan.fileDeletes, (a) => this.delete(a), this.copyLanes());
+      await this.runByDepth(plan.dirDeletes, (a) => this.delete(a), 'deep-first');
+      await this.runParallel(plan.replacements, (a, lane) => this.copy(a, lane));
+    } finally {
+      this.ctx.store.stopJournal();
+    }
     return this.result;
   }
 
