@@ -6,6 +6,7 @@
  * suite knows nothing about how a remote stores its files.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -163,6 +164,34 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5_
 }
 
 // ---------------------------------------------------------------- the suite
+
+/**
+ * A fixture whose remote folder is sandbox/parent/root: the folder and its parent do
+ * not exist yet, so createRoot must make both; anything else appearing in the
+ * sandbox escaped.
+ */
+export function sandboxedFixture(makeRemote: (root: string) => Remote): () => Promise<ConformanceFixture> {
+  return async () => {
+    const sandbox = await mkdtemp(join(tmpdir(), 'arx-conformance-'));
+    const remote = makeRemote(join(sandbox, 'parent', 'root'));
+    return {
+      remote,
+      cleanup: async () => {
+        await remote.close();
+        await rm(sandbox, { recursive: true, force: true });
+      },
+      sandbox: {
+        absolute: sandbox,
+        up: '../..',
+        outside: async () =>
+          (await readdir(sandbox, { recursive: true }))
+            .map((p) => p.split('\\').join('/'))
+            .filter((p) => p !== 'parent' && p !== 'parent/root' && !p.startsWith('parent/root/'))
+            .sort(),
+      },
+    };
+  };
+}
 
 export function remoteConformance(name: string, setup: () => Promise<ConformanceFixture>): void {
   describe(`Remote conformance: ${name}`, () => {

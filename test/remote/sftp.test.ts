@@ -12,7 +12,7 @@ import { SftpRemote } from '../../src/remote/sftp/sftp-remote.js';
 import { tempName } from '../../src/remote/types.js';
 import { buildFilter } from '../../src/scan/filter.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
-import { remoteConformance, type ConformanceFixture } from './conformance.js';
+import { remoteConformance, sandboxedFixture } from './conformance.js';
 
 let sshd: Sshd;
 let sftpOnly: Sshd;
@@ -41,31 +41,8 @@ function sftpRemote(server: Sshd, folder: string, opts: { findListing?: boolean 
   );
 }
 
-function fixture(server: () => Sshd): () => Promise<ConformanceFixture> {
-  return async () => {
-    const sandbox = await mkdtemp(join(tmpdir(), 'arx-conformance-sftp-'));
-    const remote = sftpRemote(server(), join(sandbox, 'parent', 'root'));
-    return {
-      remote,
-      cleanup: async () => {
-        await remote.close();
-        await rm(sandbox, { recursive: true, force: true });
-      },
-      sandbox: {
-        absolute: sandbox,
-        up: '../..',
-        outside: async () =>
-          (await readdir(sandbox, { recursive: true }))
-            .map((p) => p.split('\\').join('/'))
-            .filter((p) => p !== 'parent' && p !== 'parent/root' && !p.startsWith('parent/root/'))
-            .sort(),
-      },
-    };
-  };
-}
-
-remoteConformance('sftp', fixture(() => sshd));
-remoteConformance('sftp, SFTP-only account', fixture(() => sftpOnly));
+remoteConformance('sftp', sandboxedFixture((root) => sftpRemote(sshd, root)));
+remoteConformance('sftp, SFTP-only account', sandboxedFixture((root) => sftpRemote(sftpOnly, root)));
 
 describe('SFTP listings', () => {
   /** A tree with every kind of name and entry a listing must get right. */
