@@ -106,6 +106,24 @@ describe('SFTP listings', () => {
     }
   });
 
+  it('list a remote folder that is a symbolic link through the link, as SFTP does', async () => {
+    const root = await trickyTree();
+    const link = `${root}-link`;
+    symlinkSync(root, link);
+    const byFind = sftpRemote(sshd, link);
+    const bySftp = sftpRemote(sshd, link, { findListing: false });
+    try {
+      const a = await byFind.list(filter);
+      expect(byFind.listedBy).toBe('find');
+      expect([...a.entries.keys()].sort()).toEqual([...(await bySftp.list(filter)).entries.keys()].sort());
+      expect([...a.entries.keys()]).toContain('symbols/mechanical/ahu.json');
+    } finally {
+      await Promise.all([byFind.close(), bySftp.close()]);
+      await rm(link, { force: true });
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('fall back to SFTP on an account that runs no commands', async () => {
     const root = await trickyTree();
     const remote = sftpRemote(sftpOnly, root);

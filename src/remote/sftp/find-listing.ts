@@ -26,7 +26,8 @@ export function shellQuote(s: string): string {
  * seconds, as SFTP reports it.
  */
 export function findCommand(absRoot: string): string {
-  return `LC_ALL=C find ${shellQuote(absRoot)} -mindepth 1 -printf '%y %s %T@ %P\\0' && printf '\\0${FIND_SENTINEL}\\0'`;
+  // -H: a remote folder that is a symbolic link is listed through it, as SFTP's READDIR does.
+  return `LC_ALL=C find -H ${shellQuote(absRoot)} -mindepth 1 -printf '%y %s %T@ %P\\0' && printf '\\0${FIND_SENTINEL}\\0'`;
 }
 
 const SENTINEL_BYTES = Buffer.from(FIND_SENTINEL);
