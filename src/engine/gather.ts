@@ -69,8 +69,6 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   const precision = remote.capabilities.mtimePrecisionMs;
   counts.holds.local = mergeCompact(states, localWalk, 'local', filter, 1) + localProblems.tooLarge.length + localProblems.unreadable.length;
   localWalk.paths.length = 0;
-  const hashing = await hashLocalFiles(session.cfg.projectRoot, states, statCache, { now: opts.now });
-  localProblems.unreadable.push(...hashing.unreadable);
 
   const remoteExists = await remote.rootExists();
   const listed = remoteExists ? await listing : undefined;
@@ -81,6 +79,10 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
     const held = 'paths' in listed ? mergeCompact(states, listed, 'remote', filter, precision) : mergeMap(states, listed.entries as Map<string, Entry>, 'remote', filter, precision);
     counts.holds.remote = held + remoteProblems.tooLarge.length + remoteProblems.unreadable.length;
   }
+  // A new local file (no base, nothing on the remote) is simply copied: its content is read
+  // (and hashed) once, by the copy, not also here.
+  const hashing = await hashLocalFiles(session.cfg.projectRoot, states, statCache, { now: opts.now, skip: (s) => s.base === undefined && s.remote === undefined });
+  localProblems.unreadable.push(...hashing.unreadable);
 
   settleSame(states);
   setAsideUnknown(states, [localProblems, remoteProblems]);

@@ -33,12 +33,15 @@ export function walkProject(root: string, filter: ListFilter, aside: boolean): P
 
 type LocalFile = FileEntry & { ctimeMs?: number; ino?: number };
 
-/** Give every local file in `states` its hash. A file that vanished meanwhile is removed from its state. */
+/**
+ * Give every local file in `states` its hash, except those `skip` names (whose content
+ * no decision needs). A file that vanished meanwhile is removed from its state.
+ */
 export async function hashLocalFiles(
   root: string,
   states: Map<string, PathState>,
   statCache: ReadonlyMap<string, StatCacheEntry>,
-  opts: { now: number },
+  opts: { now: number; skip?: (s: PathState) => boolean },
 ): Promise<LocalHashing> {
   const result: LocalHashing = { statUpdates: [], statRemovals: [], unreadable: [], hashedFiles: 0, hashedBytes: 0 };
   const toHash: PathState[] = [];
@@ -56,6 +59,7 @@ export async function hashLocalFiles(
       e.hash = cached.hash;
       continue;
     }
+    if (opts.skip?.(s)) continue;
     toHash.push(s);
   }
   await inLanes(toHash, 8, async (s) => {
