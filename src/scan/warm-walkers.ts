@@ -52,11 +52,13 @@ if (isMainThread && WALK_WORKER_FILE !== undefined && isSyncCommand(process.argv
   for (let i = 0; i < 2; i++) {
     const w = new Worker(WALK_WORKER_FILE, { resourceLimits: LIMITS });
     w.unref();
-    // A warm worker that fails to start is simply not used.
-    w.once('error', () => {
+    // A warm worker that fails to start (or ends before its job) is simply not used.
+    const drop = (): void => {
       const at = warm.indexOf(w);
       if (at >= 0) warm.splice(at, 1);
-    });
+    };
+    w.once('error', drop);
+    w.once('exit', drop);
     warm.push(w);
   }
 }
