@@ -137,32 +137,58 @@ export interface CompactWalk extends WalkProblems {
   stride: number;
 }
 
+/** Builds a CompactWalk entry by entry (for a walk here, or a listing read from elsewhere). */
+export class CompactWalkBuilder {
+  readonly paths: string[] = [];
+  // Grown by doubling: a plain array of numbers would take twice the memory on the way.
+  private numbers: Float64Array;
+
+  /** Stride 5 also records ctime and inode (see CompactWalk). */
+  constructor(private readonly stride: 3 | 5) {
+    this.numbers = new Float64Array(stride * 1024);
+  }
+
+  dir(path: string): void {
+    this.numbers[this.slot(path)] = 1;
+  }
+
+  file(path: string, size: number, mtimeMs: number, ctimeMs = 0, ino = 0): void {
+    const k = this.slot(path);
+    const n = this.numbers;
+    n[k] = 0;
+    n[k + 1] = size;
+    n[k + 2] = mtimeMs;
+    if (this.stride === 5) {
+      n[k + 3] = ctimeMs;
+      n[k + 4] = ino;
+    }
+  }
+
+  finish(problems: WalkProblems): CompactWalk {
+    return { paths: this.paths, numbers: this.numbers.slice(0, this.paths.length * this.stride), stride: this.stride, ...problems };
+  }
+
+  /** Where the numbers of a new entry for `path` start (no view object per entry: walks are hot). */
+  private slot(path: string): number {
+    const k = this.paths.length * this.stride;
+    if (k + this.stride > this.numbers.length) {
+      const grown = new Float64Array(this.numbers.length * 2);
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    this.paths.push(path);
+    return k;
+  }
+}
+
 /** Walk into compact form (see walkInto). */
 export function walkCompact(root: string, opts: WalkOptions, identity: boolean): CompactWalk {
-  const stride = identity ? 5 : 3;
-  const paths: string[] = [];
-  // Grown by doubling: a plain array of numbers would take twice the memory on the way.
-  let numbers = new Float64Array(stride * 1024);
+  const built = new CompactWalkBuilder(identity ? 5 : 3);
   const problems = walkInto(root, opts, (path, st) => {
-    const k = paths.length * stride;
-    if (k + stride > numbers.length) {
-      const grown = new Float64Array(numbers.length * 2);
-      grown.set(numbers);
-      numbers = grown;
-    }
-    paths.push(path);
-    if (st === undefined) numbers[k] = 1;
-    else {
-      numbers[k] = 0;
-      numbers[k + 1] = st.size;
-      numbers[k + 2] = st.mtimeMs;
-      if (identity) {
-        numbers[k + 3] = st.ctimeMs;
-        numbers[k + 4] = st.ino;
-      }
-    }
+    if (st === undefined) built.dir(path);
+    else built.file(path, st.size, st.mtimeMs, st.ctimeMs, st.ino);
   });
-  return { paths, numbers: numbers.slice(0, paths.length * stride), stride, ...problems };
+  return built.finish(problems);
 }
 
 /** The entry at index i of a compact walk. */

@@ -125,7 +125,7 @@ export class StateStore {
   /** Apply the base changes a killed process left in the journal. Only with the project lock held. */
   recoverJournal(): number {
     const ops = BaseJournal.leftover(this.stateDir);
-    if (ops.length > 0) this.db.transaction(() => ops.forEach((op) => this.apply(op)))();
+    if (ops.length > 0) this.applyAll(ops);
     BaseJournal.remove(this.stateDir);
     return ops.length;
   }
@@ -150,8 +150,13 @@ export class StateStore {
     if (this.pending.length === 0) return;
     const ops = this.pending;
     this.pending = [];
-    this.db.transaction(() => ops.forEach((op) => this.apply(op)))();
+    this.applyAll(ops);
     this.journal!.clear();
+  }
+
+  /** In one commit. */
+  private applyAll(ops: readonly JournalOp[]): void {
+    this.db.transaction(() => ops.forEach((op) => this.apply(op)))();
   }
 
   private apply(op: JournalOp): void {

@@ -9,7 +9,7 @@
  * a missing root) yields no sentinel, and the caller lists over SFTP, which
  * also reports unreadable folders one by one.
  */
-import type { CompactWalk, WalkProblems } from '../../scan/walk.js';
+import { CompactWalkBuilder, type CompactWalk, type WalkProblems } from '../../scan/walk.js';
 import { isTempName, type ListFilter } from '../types.js';
 
 /** Printed (NUL-separated, like the records) after a successful find. */
@@ -50,8 +50,7 @@ function digitsAt(buf: Buffer, at: number, end: number): [number, number] | unde
  * temporary) is known before its contents come.
  */
 export class FindListingParser {
-  private readonly paths: string[] = [];
-  private numbers = new Float64Array(3 * 1024);
+  private readonly built = new CompactWalkBuilder(3);
   private readonly problems: WalkProblems = { unreadable: [], special: [], temporaries: [], tooLarge: [] };
   /** Folders whose contents are listed. */
   private readonly listed = new Set<string>();
@@ -81,7 +80,7 @@ export class FindListingParser {
   /** The listing, or undefined when find did not run to its end. */
   finish(): CompactWalk | undefined {
     if (!this.complete || this.malformed || this.pending.length > 0) return undefined;
-    return { paths: this.paths, numbers: this.numbers.slice(0, this.paths.length * 3), stride: 3, ...this.problems };
+    return this.built.finish(this.problems);
   }
 
   private record(buf: Buffer, start: number, end: number): void {
@@ -114,23 +113,10 @@ export class FindListingParser {
     else if (type === 'd') {
       if (filter?.excludeDir(path)) return;
       this.listed.add(path);
-      this.push(path, 1, 0, 0);
+      this.built.dir(path);
     } else if (filter?.excludeFile(path)) return;
     else if (type !== 'f') this.problems.special.push(path);
     else if (filter?.maxFileSize !== undefined && size[0] > filter.maxFileSize) this.problems.tooLarge.push(path);
-    else this.push(path, 0, size[0], seconds[0] * 1000);
-  }
-
-  private push(path: string, kind: number, size: number, mtimeMs: number): void {
-    const k = this.paths.length * 3;
-    if (k + 3 > this.numbers.length) {
-      const grown = new Float64Array(this.numbers.length * 2);
-      grown.set(this.numbers);
-      this.numbers = grown;
-    }
-    this.paths.push(path);
-    this.numbers[k] = kind;
-    this.numbers[k + 1] = size;
-    this.numbers[k + 2] = mtimeMs;
+    else this.built.file(path, size[0], seconds[0] * 1000);
   }
 }
