@@ -13,7 +13,7 @@ const common = {
   // Smaller source parses faster at every start; names stay readable in --verbose stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
-  external: ['better-sqlite3', 'cpu-features', 'ssh2'],
+  external: ['ajv', 'better-sqlite3', 'cpu-features', 'ssh2'],
   banner: { js: "import { createRequire as __arxCreateRequire } from 'node:module'; const require = __arxCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 };

@@ -1,27 +1,33 @@
 /**
  * Gather what reconcile needs: the base, the project folder and the remote
- * listing, joined by path into one map (one key string and one state object
- * per path, so large projects stay small in memory). Both walks start first,
- * on other threads where possible, and run while the base loads.
+ * listing, joined by path. The base is held column by column (BaseTable);
+ * a state object is made only for a path that is not clean, i.e. not seen
+ * unchanged on both sides: a sync that changes little builds little. Both
+ * walks start first and run while the base loads.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_FILE } from '../config/load.js';
-import { knownRemoteHash, sameMtime, statMatches, type BaseEntry, type Entry, type FileEntry, type Side } from '../core/entry.js';
+import { knownRemoteHash, type Entry, type FileEntry, type Side } from '../core/entry.js';
 import { needsRemoteHash, type PathState } from '../core/reconcile.js';
 import type { SafetyCounts } from '../core/safety.js';
 import { ArxError, PermissionDeniedError } from '../errors.js';
 import type { ListResult } from '../remote/types.js';
 import type { PathFilter } from '../scan/filter.js';
+import { FIND_WALKS } from '../scan/find-walk.js';
 import { hashLocalFiles, walkProject, type LocalHashing } from '../scan/local-scan.js';
 import { releaseWarmWalkers } from '../scan/warm-walkers.js';
 import { compactEntry, ROOT, type CompactWalk, type WalkProblems } from '../scan/walk.js';
-import type { StatCacheEntry } from '../state/store.js';
+import { BaseTable } from '../state/base-table.js';
+import type { StatCacheEntry, StateStore } from '../state/store.js';
 import { inLanes } from '../util/lanes.js';
 import type { Session } from './session.js';
 
 export interface Gathered {
+  /** Every path that is not clean (clean paths need no decision). */
   states: Map<string, PathState>;
+  /** The base as it was before this sync. */
+  base: BaseTable;
   remoteExists: boolean;
   local: WalkProblems & Omit<LocalHashing, 'unreadable'>;
   remote: WalkProblems;
@@ -40,26 +46,26 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   // (Held in `let`s and dropped once merged: a walk of a large project is tens of megabytes.)
   let listing: Promise<CompactWalk | ListResult> | undefined = remote.listCompact ? remote.listCompact(filter) : remote.list(filter);
   listing.catch(() => undefined);
-  // Both walks beside the base load is fastest; a very large project walks its own folder after
-  // the load instead, so that two walks and the state are never in memory at once.
-  const walkAside = store.countBase(remoteId) <= ONE_WALK_ASIDE_ABOVE;
+  // Both walks beside the base load is fastest. Where the walk runs in Node, a very large project
+  // walks its own folder after the load instead, so that two walks in Node and the state are never
+  // in memory at once (find's listing is as small as the walk's result, so it always starts now).
+  const walkAside = FIND_WALKS || store.countBase(remoteId) <= ONE_WALK_ASIDE_ABOVE;
   let walking: Promise<CompactWalk> | undefined = walkAside ? walkProject(session.cfg.projectRoot, filter, true) : undefined;
   walking?.catch(() => undefined);
   releaseWarmWalkers();
 
   const states = new Map<string, PathState>();
+  const base = await loadBase(store, remoteId);
+  // What this sync changes in the base is tracked from here, for the next snapshot.
+  store.trackBaseChanges(remoteId);
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };
-  let rows = 0;
-  for (const [path, b] of store.eachBase(remoteId)) {
-    // Let a network listing (answers, next requests) move on while the base loads.
-    if (++rows % 4096 === 0) await new Promise((r) => setImmediate(r));
-    // Every field present from the start keeps it inside the object (no extra backing store per path).
-    states.set(path, { path, base: b, local: undefined, remote: undefined, clean: undefined, same: 0 } as Gathering);
-    if (b.kind === 'file') {
-      counts.baseFiles++;
-      if (ANCHORS.includes(path)) counts.anchoredBaseFiles++;
-    }
+  for (let row = 0; row < base.size; row++) {
+    if (base.isDir(row)) continue;
+    counts.baseFiles++;
+    if (ANCHORS.includes(base.paths[row]!)) counts.anchoredBaseFiles++;
   }
+  // Which sides were seen to still hold the base, per row (bit 1 local, bit 2 remote).
+  const same = new Uint8Array(base.size);
   const statCache: ReadonlyMap<string, StatCacheEntry> = store.loadStatCache();
 
   const localWalk = await (walking ?? walkProject(session.cfg.projectRoot, filter, false));
@@ -67,16 +73,18 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   assertRootReadable(localWalk, `the project folder ${session.cfg.projectRoot}`);
   const localProblems = problemsOf(localWalk);
   const precision = remote.capabilities.mtimePrecisionMs;
-  counts.holds.local = mergeCompact(states, localWalk, 'local', filter, 1) + localProblems.tooLarge.length + localProblems.unreadable.length;
+  counts.holds.local = mergeCompact(states, base, same, localWalk, 'local', filter, 1) + localProblems.tooLarge.length + localProblems.unreadable.length;
   localWalk.paths.length = 0;
 
-  const remoteExists = await remote.rootExists();
-  const listed = remoteExists ? await listing : undefined;
+  // The listing first: it reports a failure to connect (see openRemote) without a second attempt.
+  const listedAnyway = await listing;
   listing = undefined;
+  const remoteExists = await remote.rootExists();
+  const listed = remoteExists ? listedAnyway : undefined;
   if (listed !== undefined) assertRootReadable(listed, `the remote (${remote.describe()})`);
   const remoteProblems = problemsOf(listed);
   if (listed !== undefined) {
-    const held = 'paths' in listed ? mergeCompact(states, listed, 'remote', filter, precision) : mergeMap(states, listed.entries as Map<string, Entry>, 'remote', filter, precision);
+    const held = 'paths' in listed ? mergeCompact(states, base, same, listed, 'remote', filter, precision) : mergeMap(states, base, same, listed.entries as Map<string, Entry>, 'remote', filter, precision);
     counts.holds.remote = held + remoteProblems.tooLarge.length + remoteProblems.unreadable.length;
   }
   // A new local file (no base, nothing on the remote) is simply copied: its content is read
@@ -84,15 +92,27 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   const hashing = await hashLocalFiles(session.cfg.projectRoot, states, statCache, { now: opts.now, skip: (s) => s.base === undefined && s.remote === undefined });
   localProblems.unreadable.push(...hashing.unreadable);
 
-  settleSame(states);
+  settleSame(states, base, same);
   setAsideUnknown(states, [localProblems, remoteProblems]);
-  const warnings = isCaseInsensitive(session.cfg.projectRoot) ? setAsideCaseCollisions(states) : [];
+  const warnings = isCaseInsensitive(session.cfg.projectRoot) ? setAsideCaseCollisions(states, base, same) : [];
   for (const s of states.values()) {
     if (s.remote?.kind === 'file') s.remote.hash = knownRemoteHash(s.base, s.remote, precision);
   }
   await learnRemoteHashes(session, states, opts.parallel);
   const { unreadable: _u, ...localHashing } = hashing;
-  return { states, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts, warnings };
+  return { states, base, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts, warnings };
+}
+
+/** The base from its snapshot, else row by row (letting the listings move on meanwhile). */
+async function loadBase(store: StateStore, remoteId: string): Promise<BaseTable> {
+  const snapshot = store.baseSnapshot(remoteId);
+  if (snapshot !== undefined) return snapshot;
+  const base = new BaseTable();
+  for (const r of store.eachBaseRow(remoteId)) {
+    if (base.size % 512 === 511) await new Promise((r) => setImmediate(r));
+    base.add(r);
+  }
+  return base;
 }
 
 /** A side whose top folder cannot be read is unknown as a whole: the sync stops rather than see it as empty. */
@@ -107,47 +127,38 @@ function problemsOf(walk: WalkProblems | undefined): WalkProblems {
   return { unreadable: [...walk.unreadable], special: walk.special, temporaries: walk.temporaries, tooLarge: walk.tooLarge };
 }
 
-/** A path's state while gathering: which sides were seen to still hold the base (bit 1 local, bit 2 remote). */
-type Gathering = PathState & { same: number };
-
 const SAME_BIT: Record<Side, number> = { local: 1, remote: 2 };
 
-function stateFor(states: Map<string, PathState>, path: string): Gathering {
-  let s = states.get(path) as Gathering | undefined;
+/** The state of a path that is not clean (made on first need, with its base entry). */
+function stateFor(states: Map<string, PathState>, base: BaseTable, path: string, row: number | undefined): PathState {
+  let s = states.get(path);
   if (s === undefined) {
-    s = { path, base: undefined, local: undefined, remote: undefined, clean: undefined, same: 0 };
+    s = { path, base: row === undefined ? undefined : base.entry(row), local: undefined, remote: undefined, clean: undefined };
     states.set(path, s);
   }
   return s;
 }
 
-/** Does this side's walked entry prove the path still holds the base (no entry object needed)? */
-function holdsBase(b: BaseEntry | undefined, side: Side, e: { kind: string; size: number; mtimeMs: number; ctimeMs?: number; ino?: number }, precision: number): boolean {
-  if (b === undefined || b.kind !== e.kind) return false;
-  if (b.kind === 'dir') return true;
-  if (side === 'local') return b.local.ctimeMs !== undefined && statMatches(b.local, e);
-  return !b.remote.racy && e.size === b.remote.size && sameMtime(e.mtimeMs, b.remote.mtimeMs, precision);
-}
-
 /** Put a compact walk into the states; returns how many files (anchors aside) the side holds. */
-function mergeCompact(states: Map<string, PathState>, walk: CompactWalk, side: Side, filter: PathFilter, precision: number): number {
+function mergeCompact(states: Map<string, PathState>, base: BaseTable, same: Uint8Array, walk: CompactWalk, side: Side, filter: PathFilter, precision: number): number {
   const drop = filter.unsyncedFolders(compactKinds(walk));
   const n = walk.numbers;
+  const bit = SAME_BIT[side];
   const probe = { kind: '', size: 0, mtimeMs: 0, ctimeMs: 0 as number | undefined, ino: 0 as number | undefined };
   let files = 0;
   for (let i = 0; i < walk.paths.length; i++) {
     const path = walk.paths[i]!;
-    if (drop.has(path)) continue;
+    if (drop.size > 0 && drop.has(path)) continue;
     const k = i * walk.stride;
-    const s = stateFor(states, path);
     probe.kind = n[k] === 0 ? 'file' : 'dir';
     probe.size = n[k + 1]!;
     probe.mtimeMs = n[k + 2]!;
     probe.ctimeMs = walk.stride === 5 ? n[k + 3] : undefined;
     probe.ino = walk.stride === 5 ? n[k + 4] : undefined;
     if (probe.kind === 'file' && !ANCHORS.includes(path)) files++;
-    if (holdsBase(s.base, side, probe, precision)) s.same |= SAME_BIT[side];
-    else s[side] = compactEntry(walk, i);
+    const row = base.rowOf(path);
+    if (row !== undefined && base.holds(row, side, probe, precision)) same[row]! |= bit;
+    else stateFor(states, base, path, row)[side] = compactEntry(walk, i);
   }
   return files;
 }
@@ -159,32 +170,32 @@ function* compactKinds(walk: CompactWalk): Generator<[string, { kind: string }]>
 }
 
 /**
- * Paths whose both sides hold the base become clean (no entries); where only
- * one side does, its entry is rebuilt from the base for reconcile.
+ * Base paths not seen unchanged on both sides get a state; where one side
+ * still holds the base, its entry is rebuilt from the base for reconcile.
+ * The rest are clean and get none.
  */
-function settleSame(states: Map<string, PathState>): void {
-  for (const st of states.values()) {
-    const s = st as Gathering;
-    const b = s.base;
-    if (s.same === 3) s.clean = true;
-    else if (b !== undefined) {
-      if (s.same & 1) s.local = b.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: b.local.size, mtimeMs: b.local.mtimeMs, ctimeMs: b.local.ctimeMs, ino: b.local.ino, hash: b.hash! } as Entry;
-      if (s.same & 2) s.remote = b.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: b.remote.size, mtimeMs: b.remote.mtimeMs, hash: b.hash! };
-    }
+function settleSame(states: Map<string, PathState>, base: BaseTable, same: Uint8Array): void {
+  for (let row = 0; row < base.size; row++) {
+    const bits = same[row]!;
+    if (bits === 3) continue;
+    const s = stateFor(states, base, base.paths[row]!, row);
+    const b = s.base!;
+    if (bits & 1) s.local = b.kind === 'dir' ? { kind: 'dir' } : ({ kind: 'file', size: b.local.size, mtimeMs: b.local.mtimeMs, ctimeMs: b.local.ctimeMs, ino: b.local.ino, hash: b.hash! } as Entry);
+    if (bits & 2) s.remote = b.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: b.remote.size, mtimeMs: b.remote.mtimeMs, hash: b.hash! };
   }
 }
 
 /** Put a listing's entries into the states; returns how many files (anchors aside) the side holds. */
-function mergeMap(states: Map<string, PathState>, entries: Map<string, Entry>, side: Side, filter: PathFilter, precision: number): number {
+function mergeMap(states: Map<string, PathState>, base: BaseTable, same: Uint8Array, entries: Map<string, Entry>, side: Side, filter: PathFilter, precision: number): number {
   const drop = filter.unsyncedFolders(entries);
   let files = 0;
   for (const [path, e] of entries) {
     if (drop.has(path)) continue;
-    const s = stateFor(states, path);
     if (e.kind === 'file' && !ANCHORS.includes(path)) files++;
     const probe = e.kind === 'dir' ? { kind: 'dir', size: 0, mtimeMs: 0 } : e;
-    if (holdsBase(s.base, side, probe, precision)) s.same |= SAME_BIT[side];
-    else s[side] = e;
+    const row = base.rowOf(path);
+    if (row !== undefined && base.holds(row, side, probe, precision)) same[row]! |= SAME_BIT[side];
+    else stateFor(states, base, path, row)[side] = e;
   }
   return files;
 }
@@ -218,9 +229,10 @@ function isCaseInsensitive(projectRoot: string): boolean {
  * in Unicode normalisation) would land on one file: they are set aside, with
  * a warning, until one is renamed.
  */
-function setAsideCaseCollisions(states: Map<string, PathState>): string[] {
+function setAsideCaseCollisions(states: Map<string, PathState>, base: BaseTable, same: Uint8Array): string[] {
   const byFold = new Map<string, string[]>();
-  for (const path of states.keys()) {
+  const clean = base.paths.filter((_, row) => same[row] === 3);
+  for (const path of [...states.keys(), ...clean]) {
     const fold = path.normalize('NFC').toLowerCase();
     const group = byFold.get(fold);
     if (group) group.push(path);

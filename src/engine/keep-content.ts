@@ -7,28 +7,38 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PathState } from '../core/reconcile.js';
+import type { BaseTable } from '../state/base-table.js';
 import { isMergeable, policySettings } from './auto-resolve.js';
 import type { ContentStore } from './content-store.js';
 import type { Session } from './session.js';
 
 export const CONTENT_DIR = 'content';
 
-export function keepMergeableContent(session: Session, states: ReadonlyMap<string, PathState>, content: ContentStore): void {
+/** `states`: the paths this sync looked at (their base may have changed); `base`: the base before it (clean paths kept theirs). */
+export function keepMergeableContent(session: Session, states: ReadonlyMap<string, PathState>, base: BaseTable, content: ContentStore): void {
   const settings = policySettings(session.cfg);
   const referenced = new Set<string>();
-  for (const path of states.keys()) {
-    if (!isMergeable(path, settings)) continue;
-    const base = session.store.getBase(session.remoteId, path);
-    if (base?.kind !== 'file' || base.hash === null) continue;
-    referenced.add(base.hash);
-    if (content.has(base.hash)) continue;
+  const keep = (path: string, hash: string): void => {
+    referenced.add(hash);
+    if (content.has(hash)) return;
     try {
       const data = readFileSync(join(session.cfg.projectRoot, path));
       // Only the synced version is kept: a file edited since is read again next time.
-      if (createHash('sha256').update(data).digest('hex') === base.hash) content.keep(base.hash, data);
+      if (createHash('sha256').update(data).digest('hex') === hash) content.keep(hash, data);
     } catch {
       // Gone or unreadable now: nothing to keep.
     }
+  };
+  for (const path of states.keys()) {
+    if (!isMergeable(path, settings)) continue;
+    const b = session.store.getBase(session.remoteId, path);
+    if (b?.kind === 'file' && b.hash !== null) keep(path, b.hash);
+  }
+  for (let row = 0; row < base.size; row++) {
+    const path = base.paths[row]!;
+    if (base.isDir(row) || states.has(path) || !isMergeable(path, settings)) continue;
+    const hash = base.hash(row);
+    if (hash !== null) keep(path, hash);
   }
   content.prune(referenced);
 }

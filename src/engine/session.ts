@@ -42,7 +42,8 @@ function writerTag(store: StateStore): string {
   return tag;
 }
 
-export async function openSession(cfg: EffectiveConfig, command: string, now: Date, hooks: RemoteHooks = {}): Promise<Session> {
+/** `connect`: see openRemote. */
+export async function openSession(cfg: EffectiveConfig, command: string, now: Date, hooks: RemoteHooks = {}, connect: 'now' | 'background' = 'now'): Promise<Session> {
   const stateDir = stateDirOf(cfg.projectRoot);
   const lock = ProjectLock.acquire(stateDir, command, now);
   let store: StateStore | undefined;
@@ -51,7 +52,7 @@ export async function openSession(cfg: EffectiveConfig, command: string, now: Da
     // What a killed sync finished but had not yet put in the database.
     store.recoverJournal();
     const writer = writerTag(store);
-    const { remote, id } = await openRemote(cfg, writer, hooks);
+    const { remote, id } = await openRemote(cfg, writer, hooks, connect);
     const local = new LocalFolderRemote(cfg.projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true });
     const opened = store;
     return {

@@ -55,7 +55,8 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     throw new ConfigError(`sync is disabled for this project (sync.enabled is false, set in ${cfg.sources.get('sync.enabled')})`, 'SYNC_DISABLED');
   }
   const start = clock();
-  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, { onNote: (message) => opts.onEvent?.({ type: 'note', message }) });
+  // The remote connects while the pre_sync commands run and the state loads; the scan reports a failure.
+  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, { onNote: (message) => opts.onEvent?.({ type: 'note', message }) }, 'background');
   try {
     const syncId = newSyncId(start, (id) => session.store.syncIdExists(id) || statusFileExists(session.stateDir, id));
     const status = newStatus(syncId, cfg.project.project_id, session.remote.describe(), start, opts.dryRun === true);
@@ -224,7 +225,8 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
         remote: states.get(a.path)?.remote ?? null,
       })),
   );
-  keepMergeableContent(session, states, content);
+  keepMergeableContent(session, states, g.base, content);
+  store.saveBaseSnapshot(remoteId, g.base);
   if (status.errors.length === 0 && !result.aborted) {
     pruneBackups(cfg.projectRoot, cfg.sync.backup_retention_days, clock().getTime());
   }

@@ -56,15 +56,20 @@ export function sshOptions(cfg: EffectiveConfig, env: NodeJS.ProcessEnv = proces
   };
 }
 
-export async function openRemote(cfg: EffectiveConfig, writer: string, hooks: RemoteHooks = {}): Promise<RemoteHandle> {
+/**
+ * `connect`: 'now' reports a wrong host, key or password before anything else
+ * happens; 'background' connects while the caller goes on (a sync loads its
+ * state meanwhile), and the first remote operation reports a failure.
+ */
+export async function openRemote(cfg: EffectiveConfig, writer: string, hooks: RemoteHooks = {}, connect: 'now' | 'background' = 'now'): Promise<RemoteHandle> {
   switch (cfg.remote.type) {
     case 'local':
       return { remote: new LocalFolderRemote(remoteFolder(cfg), { writer }), id: remoteIdOf(cfg) };
     case 'sftp': {
       const sftp = new SftpRemote(sshOptions(cfg), sftpFolder(cfg), writer);
       const remote = new RetryingRemote(sftp, { retries: cfg.remote.retries ?? 5, baseMs: cfg.remote.retry_base_ms ?? 500 }, hooks.onNote);
-      // Connect now, so a wrong host, key or password is reported before anything else happens.
-      await remote.rootExists();
+      if (connect === 'background') remote.prepare?.();
+      else await remote.rootExists();
       return { remote, id: remoteIdOf(cfg) };
     }
   }

@@ -36,9 +36,11 @@ export class RetryingRemote implements Remote {
   ) {
     this.capabilities = inner.capabilities;
     if (inner.download) this.download = (path, localFile) => this.retry(`downloading ${path}`, () => inner.download!(path, localFile));
+    if (inner.prepare) this.prepare = () => inner.prepare!();
     if (inner.listCompact) this.listCompact = (filter, under) => this.retry('listing', () => inner.listCompact!(filter, under));
   }
 
+  prepare?: () => void;
   download?: (path: string, localFile: string) => Promise<void>;
   listCompact?: (filter?: ListFilter, under?: string) => Promise<CompactWalk | ListResult>;
 

@@ -86,6 +86,8 @@ export interface Remote {
   describe(): string;
   /** Does the remote folder exist? */
   rootExists(): Promise<boolean>;
+  /** Optional: start connecting in the background; a failure is reported by the first operation that needs the connection. */
+  prepare?(): void;
   /** Create the remote folder (and its parents). */
   createRoot(): Promise<void>;
   /** Everything in the remote folder, or only below `under` (paths stay relative to the remote folder). */

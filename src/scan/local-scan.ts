@@ -12,7 +12,8 @@ import type { ListFilter } from '../remote/types.js';
 import type { StatCacheEntry } from '../state/store.js';
 import { STATE_DIR } from './filter.js';
 import { inLanes } from '../util/lanes.js';
-import { walkCompact, walkCompactAside, type CompactWalk } from './walk.js';
+import { walkLocal } from './find-walk.js';
+import type { CompactWalk } from './walk.js';
 
 export interface LocalHashing {
   /** Files hashed now whose hash may be cached (their stat is in their state's local entry). */
@@ -25,10 +26,9 @@ export interface LocalHashing {
   hashedBytes: number;
 }
 
-/** Walk the project folder with ctime and inode: on another thread (started at once), or on this one. */
+/** Walk the project folder with ctime and inode (see walkLocal; `aside`: a walk in Node runs on another thread). */
 export function walkProject(root: string, filter: ListFilter, aside: boolean): Promise<CompactWalk> {
-  const opts = { filter, skipTopLevel: new Set([STATE_DIR]) };
-  return aside ? walkCompactAside(root, opts, true) : Promise.resolve(walkCompact(root, opts, true));
+  return walkLocal(root, { filter, skipTopLevel: new Set([STATE_DIR]) }, true, aside);
 }
 
 type LocalFile = FileEntry & { ctimeMs?: number; ino?: number };

@@ -47,7 +47,8 @@ function isSyncCommand(argv: readonly string[]): boolean {
   return false;
 }
 
-if (isMainThread && WALK_WORKER_FILE !== undefined && isSyncCommand(process.argv.slice(2))) {
+// On Linux, find walks (see find-walk.ts); a walk worker starts only where find fails.
+if (isMainThread && process.platform !== 'linux' && WALK_WORKER_FILE !== undefined && isSyncCommand(process.argv.slice(2))) {
   // One for the project folder, one for a local-folder remote.
   for (let i = 0; i < 2; i++) {
     const w = new Worker(WALK_WORKER_FILE, { resourceLimits: LIMITS });

@@ -58,6 +58,21 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE base ADD COLUMN remote_racy INTEGER;
   `,
+  // v4: a snapshot of each remote's base in one block (see base-table.ts), read
+  // in one go by the next sync. Any change to a remote's base rows drops its
+  // snapshot, so a snapshot present is always the base as the rows hold it.
+  `
+  CREATE TABLE base_snapshot (remote_id TEXT PRIMARY KEY, data BLOB NOT NULL);
+  CREATE TRIGGER base_snapshot_stale_on_insert AFTER INSERT ON base BEGIN
+    DELETE FROM base_snapshot WHERE remote_id = NEW.remote_id;
+  END;
+  CREATE TRIGGER base_snapshot_stale_on_update AFTER UPDATE ON base BEGIN
+    DELETE FROM base_snapshot WHERE remote_id IN (OLD.remote_id, NEW.remote_id);
+  END;
+  CREATE TRIGGER base_snapshot_stale_on_delete AFTER DELETE ON base BEGIN
+    DELETE FROM base_snapshot WHERE remote_id = OLD.remote_id;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { BaseEntry } from '../core/entry.js';
 import { ArxError, errnoCode, PermissionDeniedError } from '../errors.js';
 import { BaseJournal, type JournalOp } from './base-journal.js';
+import { BaseTable, type BaseChange } from './base-table.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export interface StatCacheEntry {
@@ -38,7 +39,8 @@ export interface SyncRow {
   status_json: string;
 }
 
-type BaseRow = [
+/** A base row as read (see eachBaseRow). */
+export type BaseRow = [
   path: string,
   isDir: 0 | 1,
   hash: string | null,
@@ -53,6 +55,9 @@ type BaseRow = [
 
 export const STATE_DB = 'state.db';
 
+/** Beyond this many base changes in one sync, its snapshot is taken from the rows again (cheaper than keeping them all). */
+const MAX_TRACKED_CHANGES = 20_000;
+
 /** Journaled base changes applied to the database at once (see base-journal.ts). */
 const JOURNAL_BATCH = 1024;
 
@@ -62,6 +67,8 @@ export class StateStore {
   /** Set while base changes are journaled; `pending` holds those not yet in the database. */
   private journal: BaseJournal | undefined;
   private pending: JournalOp[] = [];
+  /** The base changes of one remote since its table was loaded (see trackBaseChanges); undefined: too many to keep. */
+  private tracked: { remoteId: string; changes: BaseChange[] | undefined } | undefined;
 
   private constructor(
     db: Database.Database,
@@ -88,6 +95,9 @@ export class StateStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteConflict: db.prepare('DELETE FROM conflicts WHERE remote_id = ? AND path = ?'),
+      getSnapshot: db.prepare('SELECT data FROM base_snapshot WHERE remote_id = ?').pluck(),
+      hasSnapshot: db.prepare('SELECT 1 FROM base_snapshot WHERE remote_id = ?').pluck(),
+      putSnapshot: db.prepare('INSERT OR REPLACE INTO base_snapshot (remote_id, data) VALUES (?, ?)'),
     };
   }
 
@@ -156,12 +166,67 @@ export class StateStore {
 
   /** In one commit. */
   private applyAll(ops: readonly JournalOp[]): void {
-    this.db.transaction(() => ops.forEach((op) => this.apply(op)))();
+    this.untrackOnFailure(() => this.db.transaction(() => ops.forEach((op) => this.apply(op)))());
+  }
+
+  /** A failed transaction undid its rows but not the tracked changes: the next snapshot is then read from the rows. */
+  private untrackOnFailure<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (this.tracked !== undefined) this.tracked.changes = undefined;
+      throw err;
+    }
   }
 
   private apply(op: JournalOp): void {
     if (op[0] === 'delete') this.stmts.deleteBase.run(op[1], op[2]);
     else this.stmts.putBase.run(...op.slice(1));
+    if (this.tracked?.remoteId === op[1]) {
+      const [, , path, kind, hash, ls, lm, lc, li, rs, rm, racy] = op as [string, string, string, ...(string | number | null)[]];
+      this.track(op[0] === 'delete' ? { delete: op[2] } : { put: [path, kind === 'dir' ? 1 : 0, hash as string | null, ls as number, lm as number, lc as number | null, li as number | null, rs as number, rm as number, racy === 1 ? 1 : null] });
+    }
+  }
+
+  private track(change: BaseChange): void {
+    const t = this.tracked!;
+    if (t.changes !== undefined && t.changes.length >= MAX_TRACKED_CHANGES) t.changes = undefined;
+    t.changes?.push(change);
+  }
+
+  /**
+   * The base of a remote from its snapshot, or undefined when it has none
+   * (it changed since, or was never taken): then read it row by row.
+   */
+  baseSnapshot(remoteId: string): BaseTable | undefined {
+    this.flushJournal();
+    const data = this.stmts.getSnapshot.get(remoteId) as Buffer | undefined;
+    return data === undefined ? undefined : BaseTable.decode(data);
+  }
+
+  /** From now on, remember this remote's base changes (for saveBaseSnapshot). */
+  trackBaseChanges(remoteId: string): void {
+    this.flushJournal();
+    this.tracked = { remoteId, changes: [] };
+  }
+
+  /**
+   * Store the snapshot of a remote's base: `loaded` (the base when tracking
+   * started) with the tracked changes, or, when they were too many, the rows
+   * read again. Nothing to do when nothing changed and the snapshot is there.
+   */
+  saveBaseSnapshot(remoteId: string, loaded: BaseTable): void {
+    this.flushJournal();
+    const t = this.tracked;
+    if (t?.remoteId !== remoteId) return;
+    this.tracked = undefined;
+    if (t.changes?.length === 0 && this.stmts.hasSnapshot.get(remoteId) !== undefined) return;
+    let table = t.changes === undefined ? undefined : loaded.withChanges(t.changes);
+    if (table === undefined) {
+      table = new BaseTable();
+      for (const r of this.eachBaseRow(remoteId)) table.add(r);
+    }
+    this.stmts.putSnapshot.run(remoteId, table.encode());
   }
 
   private journaled(op: JournalOp): boolean {
@@ -178,7 +243,7 @@ export class StateStore {
     const journal = this.journal;
     this.journal = undefined;
     try {
-      return this.db.transaction(fn)();
+      return this.untrackOnFailure(() => this.db.transaction(fn)());
     } finally {
       this.journal = journal;
     }
@@ -195,13 +260,16 @@ export class StateStore {
 
   /** Every base entry of a remote, one at a time (large projects never hold all rows at once). */
   *eachBase(remoteId: string): Generator<[string, BaseEntry]> {
+    for (const r of this.eachBaseRow(remoteId)) yield [r[0], baseFromRow(r)];
+  }
+
+  /** The base as raw rows (arrays are much cheaper than row objects; the kind comes as a number, no string per row). */
+  eachBaseRow(remoteId: string): IterableIterator<BaseRow> {
     this.flushJournal();
-    // Raw rows (arrays) are much cheaper than row objects; the kind comes as a number (no string per row).
-    const rows = this.db
+    return this.db
       .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime, remote_racy FROM base WHERE remote_id = ?")
       .raw(true)
       .iterate(remoteId) as IterableIterator<BaseRow>;
-    for (const r of rows) yield [r[0], baseFromRow(r)];
   }
 
   getBase(remoteId: string, path: string): BaseEntry | undefined {
@@ -233,6 +301,7 @@ export class StateStore {
   deleteBaseUnder(remoteId: string, folder: string): void {
     this.flushJournal();
     this.db.prepare('DELETE FROM base WHERE remote_id = ? AND path > ? AND path < ?').run(remoteId, `${folder}/`, `${folder}0`);
+    if (this.tracked?.remoteId === remoteId) this.track({ deleteUnder: folder });
   }
 
   loadStatCache(): Map<string, StatCacheEntry> {
@@ -312,7 +381,7 @@ export class StateStore {
   }
 }
 
-function baseFromRow(r: BaseRow): BaseEntry {
+export function baseFromRow(r: BaseRow): BaseEntry {
   const local = r[5] === null ? { size: r[3], mtimeMs: r[4] } : { size: r[3], mtimeMs: r[4], ctimeMs: r[5], ino: r[6] ?? undefined };
   return { kind: r[1] === 1 ? 'dir' : 'file', hash: r[2], local, remote: r[9] === 1 ? { size: r[7], mtimeMs: r[8], racy: true } : { size: r[7], mtimeMs: r[8] } };
 }

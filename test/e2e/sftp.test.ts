@@ -45,7 +45,8 @@ describe.runIf(haveSshd())('SFTP remote', () => {
       const r = t.run('a', 'sync');
       expect(r.code).toBe(6);
       expect(r.stderr).toContain(`login to ${sshd.user}@127.0.0.1:${sshd.port} failed (tried key ${other})`);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      // The login runs while the sync starts scanning: that progress line, then one error line.
+      expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('arx: scanning '))).toEqual([expect.stringMatching(/^arx: error: login to /)]);
     });
 
     it('with an encrypted key and ARX_REMOTE_KEY_PASSPHRASE; a missing passphrase is a clear error', () => {
@@ -159,12 +160,17 @@ describe.runIf(haveSshd())('SFTP remote', () => {
       write(t.a, 'symbols/y.json', '{}');
       await sshd.stop();
       try {
-        // No connection, so no sync starts: the retry is shown, then one error line.
+        // The scan cannot list the remote: the retry is shown, then one error line.
         const r = t.run('a', 'sync');
         expect(r.code).toBe(5);
-        const lines = r.stderr.trim().split('\n');
+        const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('arx: scanning '));
+        expect(lines).toHaveLength(2);
         expect(lines[0]).toContain('retry 1 of 1');
         expect(lines.at(-1)).toBe(`arx: error: cannot reach 127.0.0.1:${sshd.port}: connection refused; gave up after 1 retries`);
+        // The sync is on record as failed, with a network error.
+        const last = JSON.parse(t.run('a', 'status', '--json').stdout) as { status: string; errors: { type: string }[] };
+        expect(last.status).toBe('failed');
+        expect(last.errors.map((e) => e.type)).toEqual(['network']);
       } finally {
         await sshd.start();
       }

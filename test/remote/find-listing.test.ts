@@ -1,7 +1,8 @@
 /** The parser of a server-side `find` listing, and the quoting of its command (through a real shell). */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FIND_SENTINEL, FindListingParser, shellQuote } from '../../src/remote/sftp/find-listing.js';
+import { FIND_SENTINEL, shellQuote } from '../../src/remote/sftp/find-listing.js';
+import { FindListingParser } from '../../src/scan/find-listing.js';
 import { buildFilter } from '../../src/scan/filter.js';
 import { compactToResult } from '../../src/scan/walk.js';
 
@@ -25,7 +26,7 @@ const SAMPLE =
 const filter = buildFilter({ arxignore: ['node_modules/', '*.log'], include: [], exclude: [], maxFileSize: 100 });
 
 function parse(text: string, chunk = Infinity, prefix = ''): ReturnType<typeof compactToResult> | undefined {
-  const p = new FindListingParser(filter, prefix);
+  const p = new FindListingParser(filter, { prefix, wholeSeconds: true, sentinel: FIND_SENTINEL });
   const bytes = Buffer.from(text);
   for (let i = 0; i < bytes.length; i += chunk) p.feed(bytes.subarray(i, Math.min(bytes.length, i + chunk)));
   const walk = p.finish();
@@ -61,6 +62,22 @@ describe('find listing parser', () => {
     expect(parse(record('f', 1, '-5.0', 'before-1970') + END)).toBeUndefined();
     expect(parse('f 1 1700000000\0' + END)).toBeUndefined();
     expect(parse(SAMPLE + END + record('f', 1, '1', 'after'))).toBeUndefined();
+  });
+
+  it('sets aside a name that is not UTF-8 (it could not be named again), and what is inside such a folder', () => {
+    const bytes = Buffer.concat([
+      Buffer.from(record('f', 1, '1', 'ok-é.json')),
+      Buffer.from('f 1 1 bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('.json\0'),
+      Buffer.from('d 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('\0'),
+      Buffer.from('f 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('/in.json\0'),
+      Buffer.from(record('f', 1, '1', 'real-\uFFFD.json')),
+      Buffer.from(END),
+    ]);
+    const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL });
+    p.feed(bytes);
+    const l = compactToResult(p.finish()!);
+    expect([...l.entries.keys()].sort()).toEqual(['ok-é.json', 'real-\uFFFD.json']);
+    expect(l.special).toEqual(['bad-\uFFFD\uFFFD.json', 'dir-\uFFFD']);
   });
 
   it('accepts an empty folder', () => {

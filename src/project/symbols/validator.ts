@@ -2,15 +2,24 @@
  * Symbol validators: the built-in schema, or a draft-07 JSON Schema from a
  * file (`--schema FILE`). Each is compiled once.
  */
-import AjvModule from 'ajv';
+import { createRequire } from 'node:module';
+import type AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { readJsonFile } from '../../config/json-file.js';
 import { ConfigError } from '../../errors.js';
 import { describeErrors, type Problem } from './messages.js';
 import { SYMBOL_SCHEMA } from './schema.js';
 
-// ajv is a CommonJS module whose class is both the module and its `default`.
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule.default }).default;
+type AjvClass = typeof AjvModule.default;
+let ajvClass: AjvClass | undefined;
+/**
+ * ajv (CommonJS; its class is both the module and its `default`) is loaded on
+ * first use, from node_modules: a sync, which never validates, starts faster
+ * without it.
+ */
+function Ajv(): AjvClass {
+  return (ajvClass ??= (createRequire(import.meta.url)('ajv') as { default: AjvClass }).default);
+}
 
 export interface SymbolValidator {
   /** Problems of one parsed document; empty when it is valid. */
@@ -34,7 +43,7 @@ let builtin: SymbolValidator | undefined;
 /** The built-in Arxos symbol schema. */
 export function builtinValidator(): SymbolValidator {
   if (builtin === undefined) {
-    const ajv = new Ajv({ allErrors: true, logger: false });
+    const ajv = new (Ajv())({ allErrors: true, logger: false });
     builtin = wrap(ajv.compile(SYMBOL_SCHEMA), []);
   }
   return builtin;
@@ -61,7 +70,7 @@ export function validatorFromFile(file: string, label: string): SymbolValidator 
     const w = `${label}: ${args.map(String).join(' ')}`;
     if (!warnings.includes(w)) warnings.push(w);
   };
-  const ajv = new Ajv({ allErrors: true, strict: false, logger: { log: () => undefined, warn: note, error: note } });
+  const ajv = new (Ajv())({ allErrors: true, strict: false, logger: { log: () => undefined, warn: note, error: note } });
   try {
     return wrap(ajv.compile(schema as object | boolean), warnings);
   } catch (err) {

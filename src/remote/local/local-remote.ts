@@ -11,7 +11,8 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArxError, errnoCode, fsErrorToArx } from '../../errors.js';
-import { compactToResult, walkCompactAside, type CompactWalk } from '../../scan/walk.js';
+import { walkLocal } from '../../scan/find-walk.js';
+import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { assertSafeRelativePath } from '../paths.js';
 import { tempName, type FillSource, type LocalFileSource, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
 
@@ -90,9 +91,9 @@ export class LocalFolderRemote implements Remote {
     return compactToResult(await this.listCompact(filter, under));
   }
 
-  /** The listing in compact form, walked on another thread: the fast path for large folders. */
+  /** The listing in compact form, by find or on another thread: the fast path for large folders. */
   listCompact(filter?: ListFilter, under?: string): Promise<CompactWalk> {
-    return walkCompactAside(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under }, false);
+    return walkLocal(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under }, false, true);
   }
 
   async stat(path: string): Promise<RemoteEntry | undefined> {

@@ -28,7 +28,7 @@ import {
   type WriteOptions,
 } from '../types.js';
 import { connectSsh, NetworkError, type SshConnection, type SshOptions } from './connect.js';
-import { FindListingParser, findCommand } from './find-listing.js';
+import { findCommand, remoteFindParser } from './find-listing.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
@@ -103,6 +103,10 @@ export class SftpRemote implements Remote {
       this.connecting = undefined;
     });
     return this.connecting;
+  }
+
+  prepare(): void {
+    this.connect().catch(() => undefined);
   }
 
   /** Drop the connection; the next call connects again. */
@@ -213,7 +217,7 @@ export class SftpRemote implements Remote {
 
   /** The listing from one `find` on the server (see find-listing.ts); undefined when that did not work. */
   private async listByFind(conn: SshConnection, filter: ListFilter | undefined, under: string | undefined): Promise<CompactWalk | undefined> {
-    const parser = new FindListingParser(filter, under ?? '');
+    const parser = remoteFindParser(filter, under ?? '');
     const command = findCommand(under === undefined ? this.root : this.abs(under));
     return new Promise<CompactWalk | undefined>((resolve, reject) => {
       const fail = (err: ArxError): void => reject(err);

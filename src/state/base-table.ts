@@ -1,0 +1,197 @@
+/**
+ * One remote's base held column by column: a path list, an index, the
+ * numbers in one typed array and the hashes as raw bytes. A sync compares
+ * every walked entry with it, but builds an entry object only for the few
+ * paths that changed: on a large project that is most of the cost of a sync
+ * that changes nothing.
+ *
+ * The same columns, written out as one block (encode), are the base's
+ * snapshot in the state database: loading it is one read instead of a row
+ * per path (see StateStore.baseSnapshot).
+ */
+import { sameMtime, statMatches, type BaseEntry, type Side, type SideStat } from '../core/entry.js';
+import type { BaseRow } from './store.js';
+
+/** Numbers per row: isDir, has hash, local size, mtime, ctime, inode, remote size, mtime, racy. Absent values are NaN. */
+const STRIDE = 9;
+const HASH_BYTES = 32;
+/** Snapshot header: magic, format, row count, byte length of the paths. */
+const MAGIC = 0x42585241; // "ARXB"
+const FORMAT = 1;
+const HEADER = 16;
+
+/** What a walk saw of a path (no object per entry: one is reused). */
+export interface SeenStat {
+  kind: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs?: number;
+  ino?: number;
+}
+
+/** A base change as the database saw it: a row put, a path deleted, or everything below a folder deleted. */
+export type BaseChange = { put: BaseRow } | { delete: string } | { deleteUnder: string };
+
+export class BaseTable {
+  readonly paths: string[] = [];
+  private readonly index = new Map<string, number>();
+  private nums: Float64Array;
+  private hashBytes: Buffer;
+  private readonly seen: SideStat = { size: 0, mtimeMs: 0, ctimeMs: undefined, ino: undefined };
+
+  constructor(capacity = 1024) {
+    this.nums = new Float64Array(STRIDE * Math.max(capacity, 16));
+    this.hashBytes = Buffer.alloc(HASH_BYTES * Math.max(capacity, 16));
+  }
+
+  get size(): number {
+    return this.paths.length;
+  }
+
+  add(r: BaseRow): void {
+    const i = this.grow(r[0]);
+    let k = i * STRIDE;
+    const n = this.nums;
+    n[k++] = r[1];
+    n[k++] = r[2] === null ? 0 : 1;
+    n[k++] = r[3];
+    n[k++] = r[4];
+    n[k++] = r[5] ?? NaN;
+    n[k++] = r[6] ?? NaN;
+    n[k++] = r[7];
+    n[k++] = r[8];
+    n[k] = r[9] ?? 0;
+    if (r[2] !== null) this.hashBytes.write(r[2], i * HASH_BYTES, HASH_BYTES, 'hex');
+  }
+
+  /** The row of `path`, or undefined when the base does not hold it. */
+  rowOf(path: string): number | undefined {
+    return this.index.get(path);
+  }
+
+  isDir(row: number): boolean {
+    return this.nums[row * STRIDE] === 1;
+  }
+
+  hash(row: number): string | null {
+    return this.nums[row * STRIDE + 1] === 1 ? this.hashBytes.toString('hex', row * HASH_BYTES, (row + 1) * HASH_BYTES) : null;
+  }
+
+  /** The row as a base entry (the form reconcile takes). */
+  entry(row: number): BaseEntry {
+    const n = this.nums;
+    const k = row * STRIDE;
+    const ctime = n[k + 4]!;
+    const ino = n[k + 5]!;
+    const local: SideStat = Number.isNaN(ctime) ? { size: n[k + 2]!, mtimeMs: n[k + 3]! } : { size: n[k + 2]!, mtimeMs: n[k + 3]!, ctimeMs: ctime, ino: Number.isNaN(ino) ? undefined : ino };
+    const remote: SideStat = n[k + 8] === 1 ? { size: n[k + 6]!, mtimeMs: n[k + 7]!, racy: true } : { size: n[k + 6]!, mtimeMs: n[k + 7]! };
+    return { kind: n[k] === 1 ? 'dir' : 'file', hash: this.hash(row), local, remote };
+  }
+
+  /**
+   * Does what `side` shows at this path prove it still holds the base? A
+   * folder is a folder; a local file must match size, mtime, ctime and inode;
+   * a remote file size and mtime (at the remote's precision), unless that
+   * stat was too recent to vouch for its content.
+   */
+  holds(row: number, side: Side, e: SeenStat, precisionMs: number): boolean {
+    const n = this.nums;
+    const k = row * STRIDE;
+    const isDir = n[k] === 1;
+    if (isDir !== (e.kind === 'dir')) return false;
+    if (isDir) return true;
+    if (side === 'local') {
+      const ctime = n[k + 4]!;
+      if (Number.isNaN(ctime)) return false;
+      const seen = this.seen;
+      seen.size = n[k + 2]!;
+      seen.mtimeMs = n[k + 3]!;
+      seen.ctimeMs = ctime;
+      seen.ino = Number.isNaN(n[k + 5]!) ? undefined : n[k + 5]!;
+      return statMatches(seen, e);
+    }
+    return n[k + 8] !== 1 && e.size === n[k + 6] && sameMtime(e.mtimeMs, n[k + 7]!, precisionMs);
+  }
+
+  /** This table with `changes` applied in order (what the database holds after them). */
+  withChanges(changes: readonly BaseChange[]): BaseTable {
+    // The last word on each changed path: its new row, or null for deleted.
+    const changed = new Map<string, BaseRow | null>();
+    for (const c of changes) {
+      if ('put' in c) changed.set(c.put[0], c.put);
+      else if ('delete' in c) changed.set(c.delete, null);
+      else {
+        // '/' sorts just before '0': strictly below the folder, as StateStore.deleteBaseUnder.
+        const below = (p: string): boolean => p > `${c.deleteUnder}/` && p < `${c.deleteUnder}0`;
+        for (const p of this.paths) if (below(p)) changed.set(p, null);
+        for (const p of changed.keys()) if (below(p)) changed.set(p, null);
+      }
+    }
+    const next = new BaseTable(this.size + changed.size);
+    for (let row = 0; row < this.size; row++) if (!changed.has(this.paths[row]!)) next.copyRow(this, row);
+    for (const r of changed.values()) if (r !== null) next.add(r);
+    return next;
+  }
+
+  /** The snapshot form: header, numbers, hashes, then the paths separated by NUL. */
+  encode(): Buffer {
+    const count = this.size;
+    const paths = Buffer.from(this.paths.join('\0'));
+    const out = Buffer.alloc(HEADER + count * STRIDE * 8 + count * HASH_BYTES + paths.length);
+    out.writeUInt32LE(MAGIC, 0);
+    out.writeUInt32LE(FORMAT, 4);
+    out.writeUInt32LE(count, 8);
+    out.writeUInt32LE(paths.length, 12);
+    let at = HEADER;
+    at += Buffer.from(this.nums.buffer, this.nums.byteOffset, count * STRIDE * 8).copy(out, at);
+    at += this.hashBytes.copy(out, at, 0, count * HASH_BYTES);
+    paths.copy(out, at);
+    return out;
+  }
+
+  /** A table from its snapshot form, or undefined when `data` is not one (another format, damaged). */
+  static decode(data: Buffer): BaseTable | undefined {
+    if (data.length < HEADER || data.readUInt32LE(0) !== MAGIC || data.readUInt32LE(4) !== FORMAT) return undefined;
+    const count = data.readUInt32LE(8);
+    const pathBytes = data.readUInt32LE(12);
+    const numBytes = count * STRIDE * 8;
+    if (data.length !== HEADER + numBytes + count * HASH_BYTES + pathBytes) return undefined;
+    const table = new BaseTable(0);
+    // Copied out: the numbers need 8-byte alignment, and the table owns its memory.
+    table.nums = new Float64Array(count * STRIDE);
+    Buffer.from(table.nums.buffer).set(data.subarray(HEADER, HEADER + numBytes));
+    table.hashBytes = Buffer.from(data.subarray(HEADER + numBytes, HEADER + numBytes + count * HASH_BYTES));
+    // One decode and one split: far cheaper than a decode per path.
+    const paths = count === 0 ? [] : data.toString('utf8', HEADER + numBytes + count * HASH_BYTES).split('\0');
+    if (paths.length !== count) return undefined;
+    for (let i = 0; i < count; i++) {
+      const path = paths[i]!;
+      table.index.set(path, i);
+      table.paths.push(path);
+    }
+    if (table.index.size !== count) return undefined;
+    return table;
+  }
+
+  private copyRow(from: BaseTable, row: number): void {
+    const i = this.grow(from.paths[row]!);
+    this.nums.set(from.nums.subarray(row * STRIDE, (row + 1) * STRIDE), i * STRIDE);
+    from.hashBytes.copy(this.hashBytes, i * HASH_BYTES, row * HASH_BYTES, (row + 1) * HASH_BYTES);
+  }
+
+  /** Room for one more row, for `path`; returns its index. */
+  private grow(path: string): number {
+    const i = this.paths.length;
+    if ((i + 1) * STRIDE > this.nums.length) {
+      const nums = new Float64Array(Math.max(this.nums.length * 2, STRIDE * 16));
+      nums.set(this.nums);
+      this.nums = nums;
+      const hashes = Buffer.alloc(nums.length / STRIDE * HASH_BYTES);
+      this.hashBytes.copy(hashes);
+      this.hashBytes = hashes;
+    }
+    this.paths.push(path);
+    this.index.set(path, i);
+    return i;
+  }
+}
