@@ -12,7 +12,7 @@ import { knownRemoteHash, type Entry, type FileEntry, type Side } from '../core/
 import { needsRemoteHash, type PathState } from '../core/reconcile.js';
 import type { SafetyCounts } from '../core/safety.js';
 import { ArxError, PermissionDeniedError } from '../errors.js';
-import type { ListResult } from '../remote/types.js';
+import type { KnownBase, ListResult } from '../remote/types.js';
 import type { PathFilter } from '../scan/filter.js';
 import { FIND_WALKS } from '../scan/find-walk.js';
 import { hashLocalFiles, walkProject, type LocalHashing } from '../scan/local-scan.js';
@@ -44,18 +44,27 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   const { store, remote, remoteId } = session;
   // Start both walks before the synchronous work below (loading the base), so they overlap it.
   // (Held in `let`s and dropped once merged: a walk of a large project is tens of megabytes.)
-  let listing: Promise<CompactWalk | ListResult> | undefined = remote.listCompact ? remote.listCompact(filter) : remote.list(filter);
+  // Entries that still hold the base may be left out of the listings (their rows noted): a large
+  // project that changed little then keeps little in memory. Not with include patterns, which
+  // need every entry to know which folders to keep.
+  const consult = (filter.settings?.include.length ?? 0) === 0;
+  const precision = remote.capabilities.mtimePrecisionMs;
+  const knownLocal = new KnownRows('local', 1);
+  const knownRemote = new KnownRows('remote', precision);
+  let listing: Promise<CompactWalk | ListResult> | undefined = remote.listCompact ? remote.listCompact(filter, undefined, consult ? knownRemote : undefined) : remote.list(filter);
   listing.catch(() => undefined);
   // Both walks beside the base load is fastest. Where the walk runs in Node, a very large project
   // walks its own folder after the load instead, so that two walks in Node and the state are never
   // in memory at once (find's listing is as small as the walk's result, so it always starts now).
   const walkAside = FIND_WALKS || store.countBase(remoteId) <= ONE_WALK_ASIDE_ABOVE;
-  let walking: Promise<CompactWalk> | undefined = walkAside ? walkProject(session.cfg.projectRoot, filter, true) : undefined;
+  let walking: Promise<CompactWalk> | undefined = walkAside ? walkProject(session.cfg.projectRoot, filter, true, consult ? knownLocal : undefined) : undefined;
   walking?.catch(() => undefined);
   releaseWarmWalkers();
 
   const states = new Map<string, PathState>();
   const base = await loadBase(store, remoteId);
+  knownLocal.base = base;
+  knownRemote.base = base;
   // What this sync changes in the base is tracked from here, for the next snapshot.
   store.trackBaseChanges(remoteId);
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };
@@ -68,11 +77,10 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   const same = new Uint8Array(base.size);
   const statCache: ReadonlyMap<string, StatCacheEntry> = store.loadStatCache();
 
-  const localWalk = await (walking ?? walkProject(session.cfg.projectRoot, filter, false));
+  const localWalk = await (walking ?? walkProject(session.cfg.projectRoot, filter, false, consult ? knownLocal : undefined));
   walking = undefined;
   assertRootReadable(localWalk, `the project folder ${session.cfg.projectRoot}`);
   const localProblems = problemsOf(localWalk);
-  const precision = remote.capabilities.mtimePrecisionMs;
   counts.holds.local = mergeCompact(states, base, same, localWalk, 'local', filter, 1) + localProblems.tooLarge.length + localProblems.unreadable.length;
   localWalk.paths.length = 0;
 
@@ -101,6 +109,29 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   await learnRemoteHashes(session, states, opts.parallel);
   const { unreadable: _u, ...localHashing } = hashing;
   return { states, base, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts, warnings };
+}
+
+/** The base as the listings of one side consult it (see KnownBase); holds nothing until the base is loaded. */
+class KnownRows implements KnownBase {
+  base: BaseTable | undefined;
+  private readonly seen = { kind: '', size: 0, mtimeMs: 0, ctimeMs: undefined as number | undefined, ino: undefined as number | undefined };
+
+  constructor(
+    private readonly side: Side,
+    private readonly precision: number,
+  ) {}
+
+  rowHolding(path: string, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): number {
+    const row = this.base?.rowOf(path);
+    if (row === undefined) return -1;
+    const e = this.seen;
+    e.kind = isDir ? 'dir' : 'file';
+    e.size = size;
+    e.mtimeMs = mtimeMs;
+    e.ctimeMs = ctimeMs;
+    e.ino = ino;
+    return this.base!.holds(row, this.side, e, this.precision) ? row : -1;
+  }
 }
 
 /** The base from its snapshot, else row by row (letting the listings move on meanwhile). */
@@ -144,8 +175,12 @@ function mergeCompact(states: Map<string, PathState>, base: BaseTable, same: Uin
   const drop = filter.unsyncedFolders(compactKinds(walk));
   const n = walk.numbers;
   const bit = SAME_BIT[side];
-  const probe = { kind: '', size: 0, mtimeMs: 0, ctimeMs: 0 as number | undefined, ino: 0 as number | undefined };
   let files = 0;
+  for (const row of walk.held ?? []) {
+    same[row]! |= bit;
+    if (!base.isDir(row) && !ANCHORS.includes(base.paths[row]!)) files++;
+  }
+  const probe = { kind: '', size: 0, mtimeMs: 0, ctimeMs: 0 as number | undefined, ino: 0 as number | undefined };
   for (let i = 0; i < walk.paths.length; i++) {
     const path = walk.paths[i]!;
     if (drop.size > 0 && drop.has(path)) continue;

@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { ArxError } from '../errors.js';
 import type { CompactWalk } from '../scan/walk.js';
-import type { FillSource, ListFilter, ListResult, LocalFileSource, Remote, RemoteEntry, WriteOptions } from './types.js';
+import type { FillSource, KnownBase, ListFilter, ListResult, LocalFileSource, Remote, RemoteEntry, WriteOptions } from './types.js';
 
 export const RETRY_CAP_MS = 30_000;
 
@@ -37,12 +37,12 @@ export class RetryingRemote implements Remote {
     this.capabilities = inner.capabilities;
     if (inner.download) this.download = (path, localFile) => this.retry(`downloading ${path}`, () => inner.download!(path, localFile));
     if (inner.prepare) this.prepare = () => inner.prepare!();
-    if (inner.listCompact) this.listCompact = (filter, under) => this.retry('listing', () => inner.listCompact!(filter, under));
+    if (inner.listCompact) this.listCompact = (filter, under, known) => this.retry('listing', () => inner.listCompact!(filter, under, known));
   }
 
   prepare?: () => void;
   download?: (path: string, localFile: string) => Promise<void>;
-  listCompact?: (filter?: ListFilter, under?: string) => Promise<CompactWalk | ListResult>;
+  listCompact?: (filter?: ListFilter, under?: string, known?: KnownBase) => Promise<CompactWalk | ListResult>;
 
   private async retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {

@@ -38,6 +38,12 @@ export interface ListFilter {
   settings?: { arxignore: string[]; include: string[]; exclude: string[]; maxFileSize?: number };
 }
 
+/** The base as a listing may consult it (see Remote.listCompact). */
+export interface KnownBase {
+  /** The base row that this entry provably still holds, or -1. */
+  rowHolding(path: string, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): number;
+}
+
 export interface ListResult {
   entries: Map<string, RemoteEntry>;
   /** Folders that could not be read: their contents are unknown, not deleted. */
@@ -92,8 +98,12 @@ export interface Remote {
   createRoot(): Promise<void>;
   /** Everything in the remote folder, or only below `under` (paths stay relative to the remote folder). */
   list(filter?: ListFilter, under?: string): Promise<ListResult>;
-  /** Optional: the same listing, in compact form where the remote can produce it so (no object per entry); a sync's fast path. */
-  listCompact?(filter?: ListFilter, under?: string): Promise<CompactWalk | ListResult>;
+  /**
+   * Optional: the same listing, in compact form where the remote can produce it so (no object per
+   * entry); a sync's fast path. With `known`, an entry that provably still holds its base row may
+   * be left out of the listing and its row noted instead (CompactWalk.held).
+   */
+  listCompact?(filter?: ListFilter, under?: string, known?: KnownBase): Promise<CompactWalk | ListResult>;
   /** undefined when the path does not exist. */
   stat(path: string): Promise<RemoteEntry | undefined>;
   read(path: string): Promise<Readable>;

@@ -2,9 +2,16 @@
  * Progress of a sync on stderr: a bar on a terminal, plain lines otherwise
  * (at most one per second while transferring), nothing with --quiet.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { SyncEvent } from '../engine/sync.js';
 import { formatBytes } from './format.js';
+
+/** cli-progress (and the readline it needs) is loaded only when a bar is drawn: most runs print lines or nothing. */
+let cliProgress: typeof cliProgressModule | undefined;
+function progressBars(): typeof cliProgressModule {
+  return (cliProgress ??= createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule);
+}
 
 export type ProgressMode = 'bar' | 'lines' | 'off';
 
@@ -27,7 +34,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
   let bytes = 0;
   let current = '';
   let lastLine = 0;
-  let bar: cliProgress.SingleBar | undefined;
+  let bar: cliProgressModule.SingleBar | undefined;
 
   // While the bar is drawn, messages wait below it until it is done.
   const held: string[] = [];
@@ -67,9 +74,10 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
           totalBytes = e.bytes;
           if (total === 0) return;
           if (mode === 'bar') {
-            bar = new cliProgress.SingleBar(
+            const bars = progressBars();
+            bar = new bars.SingleBar(
               { stream: out, format: '{bar} {pct}% | {value}/{total} changes | {bytes}/{totalBytes} | {file}', hideCursor: true, clearOnComplete: false },
-              cliProgress.Presets.shades_classic,
+              bars.Presets.shades_classic,
             );
             bar.start(total, 0, { bytes: formatBytes(0), totalBytes: formatBytes(totalBytes), pct: 0, file: '' });
           } else line(`${total} changes to apply (${formatBytes(totalBytes)})`);

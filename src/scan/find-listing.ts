@@ -8,7 +8,7 @@
  * name can hold one); times are seconds with an optional fraction, as `%T@`
  * prints them.
  */
-import { TEMP_PREFIX, type ListFilter } from '../remote/types.js';
+import { TEMP_PREFIX, type KnownBase, type ListFilter } from '../remote/types.js';
 import { CompactWalkBuilder, type CompactWalk, type WalkProblems } from './walk.js';
 
 /** The -printf format for a listing with (identity) or without ctime and inode. */
@@ -25,6 +25,8 @@ export interface FindParserOptions {
   wholeSeconds?: boolean;
   /** The output is complete only after this record (printed by the shell once find succeeded). */
   sentinel?: string;
+  /** Entries that still hold the base are left out, their rows noted (see KnownBase). */
+  known?: KnownBase;
 }
 
 const SPACE = 0x20;
@@ -96,6 +98,8 @@ export class FindListingParser {
   private readonly identity: boolean;
   private readonly wholeSeconds: boolean;
   private readonly sentinel: Buffer | undefined;
+  private readonly known: KnownBase | undefined;
+  private readonly held: number[] = [];
   /** How many folders were left out (excluded or temporary); while none was, no parent needs checking. */
   private unlisted = 0;
   private readonly cursor = new Cursor();
@@ -111,6 +115,7 @@ export class FindListingParser {
     this.identity = opts.identity ?? false;
     this.wholeSeconds = opts.wholeSeconds ?? false;
     this.sentinel = opts.sentinel === undefined ? undefined : Buffer.from(opts.sentinel);
+    this.known = opts.known;
     this.built = new CompactWalkBuilder(this.identity ? 5 : 3);
     this.listed.add(this.prefix);
   }
@@ -133,7 +138,9 @@ export class FindListingParser {
   finish(succeeded = true): CompactWalk | undefined {
     const complete = this.sentinel === undefined ? succeeded : this.complete;
     if (!complete || this.malformed || this.pending.length > 0) return undefined;
-    return this.built.finish(this.problems);
+    const walk = this.built.finish(this.problems);
+    if (this.known !== undefined) walk.held = this.held;
+    return walk;
   }
 
   private record(buf: Buffer, start: number, end: number): void {
@@ -194,11 +201,19 @@ export class FindListingParser {
         return;
       }
       this.listed.add(path);
-      this.built.dir(path);
+      if (!this.isHeld(path, true, 0, 0, undefined, undefined)) this.built.dir(path);
     } else if (filter?.excludeFile(path)) return;
     else if (type !== TYPE_FILE) this.problems.special.push(path);
     else if (filter?.maxFileSize !== undefined && size > filter.maxFileSize) this.problems.tooLarge.push(path);
-    else this.built.file(path, size, mtimeMs, ctimeMs, ino);
+    else if (!this.isHeld(path, false, size, mtimeMs, this.identity ? ctimeMs : undefined, this.identity ? ino : undefined)) this.built.file(path, size, mtimeMs, ctimeMs, ino);
+  }
+
+  /** Does the entry still hold its base row (then noted, not listed)? */
+  private isHeld(path: string, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): boolean {
+    const row = this.known?.rowHolding(path, isDir, size, mtimeMs, ctimeMs, ino) ?? -1;
+    if (row < 0) return false;
+    this.held.push(row);
+    return true;
   }
 }
 

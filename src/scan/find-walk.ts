@@ -21,7 +21,7 @@ function literalPattern(name: string): string {
 export function findWalk(root: string, opts: WalkOptions, identity: boolean): Promise<CompactWalk | undefined> {
   if (!FIND_WALKS) return Promise.resolve(undefined);
   const under = opts.under;
-  const parser = new FindListingParser(opts.filter, { prefix: under ?? '', identity });
+  const parser = new FindListingParser(opts.filter, { prefix: under ?? '', identity, known: opts.known });
   // Top-level names never walked are pruned: find does not even enter them.
   const prunes = under === undefined ? [...(opts.skipTopLevel ?? [])].flatMap((n) => ['-path', `./${literalPattern(n)}`, '-prune', '-o']) : [];
   return new Promise((resolve) => {

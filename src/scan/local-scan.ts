@@ -8,7 +8,7 @@ import { isRacy, statMatches, type FileEntry } from '../core/entry.js';
 import type { PathState } from '../core/reconcile.js';
 import { ArxError } from '../errors.js';
 import { hashLocalFile } from '../remote/local/local-remote.js';
-import type { ListFilter } from '../remote/types.js';
+import type { KnownBase, ListFilter } from '../remote/types.js';
 import type { StatCacheEntry } from '../state/store.js';
 import { STATE_DIR } from './filter.js';
 import { inLanes } from '../util/lanes.js';
@@ -27,8 +27,8 @@ export interface LocalHashing {
 }
 
 /** Walk the project folder with ctime and inode (see walkLocal; `aside`: a walk in Node runs on another thread). */
-export function walkProject(root: string, filter: ListFilter, aside: boolean): Promise<CompactWalk> {
-  return walkLocal(root, { filter, skipTopLevel: new Set([STATE_DIR]) }, true, aside);
+export function walkProject(root: string, filter: ListFilter, aside: boolean, known?: KnownBase): Promise<CompactWalk> {
+  return walkLocal(root, { filter, skipTopLevel: new Set([STATE_DIR]), known }, true, aside);
 }
 
 type LocalFile = FileEntry & { ctimeMs?: number; ino?: number };

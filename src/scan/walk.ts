@@ -4,7 +4,7 @@
  */
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { ArxError, errnoCode } from '../errors.js';
-import { isTempName, type ListFilter, type ListResult } from '../remote/types.js';
+import { isTempName, type KnownBase, type ListFilter, type ListResult } from '../remote/types.js';
 import type { FilterSettings } from './filter.js';
 import { takeWalkWorker, WALK_WORKER_FILE } from './warm-walkers.js';
 
@@ -38,6 +38,8 @@ export interface WalkOptions {
   skipTopLevel?: ReadonlySet<string>;
   /** Walk only this sub-folder of root (paths stay relative to root). */
   under?: string;
+  /** See Remote.listCompact (only a walk by find uses it). */
+  known?: KnownBase;
 }
 
 export function fileFromStats(st: Stats): WalkedFile {
@@ -135,6 +137,8 @@ export interface CompactWalk extends WalkProblems {
   paths: string[];
   numbers: Float64Array;
   stride: number;
+  /** Base rows of entries left out because they still hold the base (see KnownBase). */
+  held?: number[];
 }
 
 /** Builds a CompactWalk entry by entry (for a walk here, or a listing read from elsewhere). */

@@ -9,7 +9,15 @@
  * evaluated.
  */
 import { existsSync } from 'node:fs';
-import { isMainThread, Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
+
+type WorkerThreads = typeof import('node:worker_threads');
+let workerThreads: WorkerThreads | undefined;
+/** Loaded on first use: on Linux a sync walks with find and most runs start no thread. */
+function threads(): WorkerThreads {
+  return (workerThreads ??= createRequire(import.meta.url)('node:worker_threads') as WorkerThreads);
+}
 
 /** The bundled walk worker next to this module; absent when running from sources (tests): walks then run in-thread. */
 export const WALK_WORKER_FILE = ((): URL | undefined => {
@@ -29,7 +37,7 @@ export function takeWalkWorker(file: URL): Worker {
     w.ref();
     return w;
   }
-  return new Worker(file, { resourceLimits: LIMITS });
+  return new (threads().Worker)(file, { resourceLimits: LIMITS });
 }
 
 /** Stop the warm workers nobody took (a remote that walks no local folder). */
@@ -48,10 +56,10 @@ function isSyncCommand(argv: readonly string[]): boolean {
 }
 
 // On Linux, find walks (see find-walk.ts); a walk worker starts only where find fails.
-if (isMainThread && process.platform !== 'linux' && WALK_WORKER_FILE !== undefined && isSyncCommand(process.argv.slice(2))) {
+if (process.platform !== 'linux' && WALK_WORKER_FILE !== undefined && threads().isMainThread && isSyncCommand(process.argv.slice(2))) {
   // One for the project folder, one for a local-folder remote.
   for (let i = 0; i < 2; i++) {
-    const w = new Worker(WALK_WORKER_FILE, { resourceLimits: LIMITS });
+    const w = new (threads().Worker)(WALK_WORKER_FILE, { resourceLimits: LIMITS });
     w.unref();
     // A warm worker that fails to start (or ends before its job) is simply not used.
     const drop = (): void => {

@@ -355,6 +355,21 @@ function scenarios(remote: () => RemoteKind): void {
       expect(statSync(join(t.remote, 'symbols/x.json')).mtime.toISOString()).toBe(when.toISOString());
       expect(statSync(join(t.b, 'symbols/x.json')).mtime.toISOString()).toBe(when.toISOString());
     });
+
+    it('a local edit that keeps the size and the modification time is still uploaded (its change time differs)', () => {
+      const t = two();
+      write(t.a, 'symbols/x.json', '{"v":1}');
+      write(t.a, 'symbols/y.json', '{"w":1}');
+      const when = new Date('2024-03-01T12:00:00Z');
+      utimesSync(join(t.a, 'symbols/x.json'), when, when);
+      expect(t.sync('a').code).toBe(0);
+      write(t.a, 'symbols/x.json', '{"v":2}');
+      utimesSync(join(t.a, 'symbols/x.json'), when, when);
+      const r = t.syncJson('a');
+      expect(r.status.files_uploaded).toBe(1);
+      expect(read(t.remote, 'symbols/x.json')).toBe('{"v":2}');
+      expect(read(t.remote, 'symbols/y.json')).toBe('{"w":1}');
+    });
   });
 }
 

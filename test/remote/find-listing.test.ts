@@ -80,6 +80,23 @@ describe('find listing parser', () => {
     expect(l.special).toEqual(['bad-\uFFFD\uFFFD.json', 'dir-\uFFFD']);
   });
 
+  it('leaves out what still holds the base, noting its row, and lists the rest', () => {
+    // Rows 0 and 1 stand for the base's 'symbols' folder and its file, as seen last time.
+    const known = {
+      rowHolding: (path: string, isDir: boolean, size: number, mtimeMs: number) =>
+        path === 'symbols' && isDir ? 0 : path === 'symbols/ahu 1, 世界.json' && size === 12 && mtimeMs === 1700000001000 ? 1 : -1,
+    };
+    const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL, known });
+    p.feed(Buffer.from(SAMPLE + record('f', 13, '1700000001', 'symbols/changed.json') + END));
+    const walk = p.finish()!;
+    expect(walk.held).toEqual([0, 1]);
+    const l = compactToResult(walk);
+    expect([...l.entries.keys()].sort()).toEqual(['line\nbreak.json', 'symbols/changed.json']);
+    // Problems are reported as ever.
+    expect(l.special).toEqual(['link']);
+    expect(l.tooLarge).toEqual(['big.ifc']);
+  });
+
   it('accepts an empty folder', () => {
     expect(parse(END)!.entries.size).toBe(0);
   });

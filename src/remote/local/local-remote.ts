@@ -14,7 +14,7 @@ import { ArxError, errnoCode, fsErrorToArx } from '../../errors.js';
 import { walkLocal } from '../../scan/find-walk.js';
 import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { assertSafeRelativePath } from '../paths.js';
-import { tempName, type FillSource, type LocalFileSource, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
+import { tempName, type FillSource, type KnownBase, type LocalFileSource, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
 
 export class LocalFolderRemote implements Remote {
   readonly capabilities = { mtimePrecisionMs: 1, cheapHash: true };
@@ -92,8 +92,8 @@ export class LocalFolderRemote implements Remote {
   }
 
   /** The listing in compact form, by find or on another thread: the fast path for large folders. */
-  listCompact(filter?: ListFilter, under?: string): Promise<CompactWalk> {
-    return walkLocal(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under }, false, true);
+  listCompact(filter?: ListFilter, under?: string, known?: KnownBase): Promise<CompactWalk> {
+    return walkLocal(this.root, { filter, skipTopLevel: this.hiddenTopLevel, under, known }, false, true);
   }
 
   async stat(path: string): Promise<RemoteEntry | undefined> {

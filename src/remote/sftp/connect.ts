@@ -124,10 +124,14 @@ export function connectSsh(o: SshOptions): Promise<SshConnection> {
       fail(new NetworkError(`cannot reach ${o.host}:${o.port}: ${why}`, err));
     });
     client.on('ready', () => {
-      openChannels(client, Math.max(1, o.channels)).then(
-        (channels) => {
+      // Ready with the first channel; the others open meanwhile and join as they come (a server
+      // that allows fewer sessions just gets fewer). A sync that moves nothing never waits for them.
+      openChannel(client).then(
+        (first) => {
           settled = true;
+          const channels = [first];
           resolve({ client, channels });
+          for (let i = 1; i < o.channels; i++) openChannel(client).then((c) => channels.push(c), () => undefined);
         },
         (err: Error) => fail(new NetworkError(`${o.host}:${o.port} refused an SFTP session: ${err.message}`, err)),
       );
@@ -170,13 +174,8 @@ export function connectSsh(o: SshOptions): Promise<SshConnection> {
   });
 }
 
-function openChannels(client: SshClient, n: number): Promise<SFTPWrapper[]> {
-  return Promise.all(
-    Array.from(
-      { length: n },
-      () => new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)))),
-    ),
-  );
+function openChannel(client: SshClient): Promise<SFTPWrapper> {
+  return new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
 }
 
 /** Connect only to read the server's host key (for `arx remote trust`). */

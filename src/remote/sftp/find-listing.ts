@@ -10,7 +10,7 @@
  * also reports unreadable folders one by one.
  */
 import { FindListingParser, findFormat } from '../../scan/find-listing.js';
-import type { ListFilter } from '../types.js';
+import type { KnownBase, ListFilter } from '../types.js';
 
 /** Printed (NUL-separated, like the records) after a successful find. */
 export const FIND_SENTINEL = 'arx-listing-complete';
@@ -30,6 +30,6 @@ export function findCommand(absRoot: string): string {
 }
 
 /** Reads findCommand's output: whole-second mtimes, as SFTP carries them. */
-export function remoteFindParser(filter: ListFilter | undefined, prefix: string): FindListingParser {
-  return new FindListingParser(filter, { prefix, wholeSeconds: true, sentinel: FIND_SENTINEL });
+export function remoteFindParser(filter: ListFilter | undefined, prefix: string, known?: KnownBase): FindListingParser {
+  return new FindListingParser(filter, { prefix, wholeSeconds: true, sentinel: FIND_SENTINEL, known });
 }

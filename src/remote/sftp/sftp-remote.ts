@@ -19,6 +19,7 @@ import { assertSafeRelativePath } from '../paths.js';
 import {
   isTempName,
   tempName,
+  type KnownBase,
   type ListFilter,
   type FillSource,
   type ListResult,
@@ -200,11 +201,11 @@ export class SftpRemote implements Remote {
   }
 
   /** By one `find` on the server where that works, else over SFTP. */
-  async listCompact(filter?: ListFilter, under?: string): Promise<CompactWalk | ListResult> {
+  async listCompact(filter?: ListFilter, under?: string, known?: KnownBase): Promise<CompactWalk | ListResult> {
     const conn = await this.connect();
     if (under !== undefined) assertSafeRelativePath(under);
     if (this.findListing) {
-      const listed = await this.listByFind(conn, filter, under);
+      const listed = await this.listByFind(conn, filter, under, known);
       if (listed !== undefined) {
         this.listedBy = 'find';
         return listed;
@@ -216,8 +217,8 @@ export class SftpRemote implements Remote {
   }
 
   /** The listing from one `find` on the server (see find-listing.ts); undefined when that did not work. */
-  private async listByFind(conn: SshConnection, filter: ListFilter | undefined, under: string | undefined): Promise<CompactWalk | undefined> {
-    const parser = remoteFindParser(filter, under ?? '');
+  private async listByFind(conn: SshConnection, filter: ListFilter | undefined, under: string | undefined, known: KnownBase | undefined): Promise<CompactWalk | undefined> {
+    const parser = remoteFindParser(filter, under ?? '', known);
     const command = findCommand(under === undefined ? this.root : this.abs(under));
     return new Promise<CompactWalk | undefined>((resolve, reject) => {
       const fail = (err: ArxError): void => reject(err);
