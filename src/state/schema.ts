@@ -73,6 +73,29 @@ export const MIGRATIONS: readonly string[] = [
     DELETE FROM base_snapshot WHERE remote_id = OLD.remote_id;
   END;
   `,
+  // v5: each remote's base has a generation, counted up by the database on every
+  // change to its rows. A snapshot (and a small delta of changes on top of it)
+  // records the generation it holds, and is used only while that is current: a
+  // sync that changes little writes a delta instead of the whole snapshot.
+  `
+  DROP TRIGGER base_snapshot_stale_on_insert;
+  DROP TRIGGER base_snapshot_stale_on_update;
+  DROP TRIGGER base_snapshot_stale_on_delete;
+  DROP TABLE base_snapshot;
+  CREATE TABLE base_generation (remote_id TEXT PRIMARY KEY, gen INTEGER NOT NULL);
+  CREATE TABLE base_snapshot (remote_id TEXT PRIMARY KEY, gen INTEGER NOT NULL, data BLOB NOT NULL);
+  CREATE TABLE base_snapshot_delta (remote_id TEXT PRIMARY KEY, snapshot_gen INTEGER NOT NULL, gen INTEGER NOT NULL, data BLOB NOT NULL);
+  CREATE TRIGGER base_generation_on_insert AFTER INSERT ON base BEGIN
+    INSERT INTO base_generation (remote_id, gen) VALUES (NEW.remote_id, 1) ON CONFLICT (remote_id) DO UPDATE SET gen = gen + 1;
+  END;
+  CREATE TRIGGER base_generation_on_update AFTER UPDATE ON base BEGIN
+    INSERT INTO base_generation (remote_id, gen) VALUES (OLD.remote_id, 1) ON CONFLICT (remote_id) DO UPDATE SET gen = gen + 1;
+    INSERT INTO base_generation (remote_id, gen) VALUES (NEW.remote_id, 1) ON CONFLICT (remote_id) DO UPDATE SET gen = gen + 1;
+  END;
+  CREATE TRIGGER base_generation_on_delete AFTER DELETE ON base BEGIN
+    INSERT INTO base_generation (remote_id, gen) VALUES (OLD.remote_id, 1) ON CONFLICT (remote_id) DO UPDATE SET gen = gen + 1;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

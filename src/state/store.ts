@@ -55,6 +55,27 @@ export type BaseRow = [
 
 export const STATE_DB = 'state.db';
 
+/** Changes since the snapshot up to this many (or this share of the base) are saved as a delta; more rewrite the snapshot. */
+const MIN_DELTA = 1000;
+const DELTA_SHARE = 0.05;
+
+/** What a snapshot-loaded base was built from. */
+interface LoadedSnapshot {
+  snapshotGen: number;
+  /** The delta's changes applied on top of the snapshot. */
+  changes: BaseChange[];
+}
+
+/** A delta as stored (JSON of the changes), or undefined when it is not one. */
+function decodeChanges(data: Buffer): BaseChange[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(data.toString('utf8'));
+    return Array.isArray(parsed) ? (parsed as BaseChange[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Beyond this many base changes in one sync, its snapshot is taken from the rows again (cheaper than keeping them all). */
 const MAX_TRACKED_CHANGES = 20_000;
 
@@ -68,7 +89,9 @@ export class StateStore {
   private journal: BaseJournal | undefined;
   private pending: JournalOp[] = [];
   /** The base changes of one remote since its table was loaded (see trackBaseChanges); undefined: too many to keep. */
-  private tracked: { remoteId: string; changes: BaseChange[] | undefined } | undefined;
+  private tracked: { remoteId: string; changes: BaseChange[] | undefined; gen: number; from: LoadedSnapshot | undefined } | undefined;
+  /** Where the last baseSnapshot() table came from. */
+  private loaded: (LoadedSnapshot & { remoteId: string }) | undefined;
 
   private constructor(
     db: Database.Database,
@@ -95,9 +118,12 @@ export class StateStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteConflict: db.prepare('DELETE FROM conflicts WHERE remote_id = ? AND path = ?'),
-      getSnapshot: db.prepare('SELECT data FROM base_snapshot WHERE remote_id = ?').pluck(),
-      hasSnapshot: db.prepare('SELECT 1 FROM base_snapshot WHERE remote_id = ?').pluck(),
-      putSnapshot: db.prepare('INSERT OR REPLACE INTO base_snapshot (remote_id, data) VALUES (?, ?)'),
+      generation: db.prepare('SELECT gen FROM base_generation WHERE remote_id = ?').pluck(),
+      getSnapshot: db.prepare('SELECT gen, data FROM base_snapshot WHERE remote_id = ?'),
+      putSnapshot: db.prepare('INSERT OR REPLACE INTO base_snapshot (remote_id, gen, data) VALUES (?, ?, ?)'),
+      getDelta: db.prepare('SELECT snapshot_gen, gen, data FROM base_snapshot_delta WHERE remote_id = ?'),
+      putDelta: db.prepare('INSERT OR REPLACE INTO base_snapshot_delta (remote_id, snapshot_gen, gen, data) VALUES (?, ?, ?, ?)'),
+      deleteDelta: db.prepare('DELETE FROM base_snapshot_delta WHERE remote_id = ?'),
     };
   }
 
@@ -194,39 +220,73 @@ export class StateStore {
     t.changes?.push(change);
   }
 
+  /** The generation of a remote's base rows (counted up by the database on every change; 0 before any). */
+  private generation(remoteId: string): number {
+    return (this.stmts.generation.get(remoteId) as number | undefined) ?? 0;
+  }
+
   /**
-   * The base of a remote from its snapshot, or undefined when it has none
-   * (it changed since, or was never taken): then read it row by row.
+   * The base of a remote from its snapshot (and the delta on top of it), or
+   * undefined when they do not hold the current rows (changed since, never
+   * taken, unreadable): then read it row by row.
    */
   baseSnapshot(remoteId: string): BaseTable | undefined {
     this.flushJournal();
-    const data = this.stmts.getSnapshot.get(remoteId) as Buffer | undefined;
-    return data === undefined ? undefined : BaseTable.decode(data);
+    this.loaded = undefined;
+    const gen = this.generation(remoteId);
+    const snap = this.stmts.getSnapshot.get(remoteId) as { gen: number; data: Buffer } | undefined;
+    if (snap === undefined) return undefined;
+    let changes: BaseChange[] = [];
+    if (snap.gen !== gen) {
+      const delta = this.stmts.getDelta.get(remoteId) as { snapshot_gen: number; gen: number; data: Buffer } | undefined;
+      if (delta === undefined || delta.snapshot_gen !== snap.gen || delta.gen !== gen) return undefined;
+      const parsed = decodeChanges(delta.data);
+      if (parsed === undefined) return undefined;
+      changes = parsed;
+    }
+    const table = BaseTable.decode(snap.data);
+    if (table === undefined) return undefined;
+    this.loaded = { remoteId, snapshotGen: snap.gen, changes };
+    return changes.length === 0 ? table : table.withChanges(changes);
   }
 
   /** From now on, remember this remote's base changes (for saveBaseSnapshot). */
   trackBaseChanges(remoteId: string): void {
     this.flushJournal();
-    this.tracked = { remoteId, changes: [] };
+    const from = this.loaded?.remoteId === remoteId ? this.loaded : undefined;
+    this.tracked = { remoteId, changes: [], gen: this.generation(remoteId), from };
   }
 
   /**
-   * Store the snapshot of a remote's base: `loaded` (the base when tracking
-   * started) with the tracked changes, or, when they were too many, the rows
-   * read again. Nothing to do when nothing changed and the snapshot is there.
+   * Store what the next sync loads: nothing when the base did not change and
+   * came from a snapshot; the changes since the snapshot as a delta when they
+   * are few; else the whole snapshot, from `loaded` (the base when tracking
+   * started) with the tracked changes, or from the rows when those were too
+   * many or a transaction failed.
    */
   saveBaseSnapshot(remoteId: string, loaded: BaseTable): void {
     this.flushJournal();
     const t = this.tracked;
     if (t?.remoteId !== remoteId) return;
     this.tracked = undefined;
-    if (t.changes?.length === 0 && this.stmts.hasSnapshot.get(remoteId) !== undefined) return;
+    const gen = this.generation(remoteId);
+    if (gen === t.gen && t.from !== undefined) return;
+    if (t.changes !== undefined && t.from !== undefined) {
+      const since = [...t.from.changes, ...t.changes];
+      if (since.length <= Math.max(MIN_DELTA, loaded.size * DELTA_SHARE)) {
+        this.stmts.putDelta.run(remoteId, t.from.snapshotGen, gen, Buffer.from(JSON.stringify(since)));
+        return;
+      }
+    }
     let table = t.changes === undefined ? undefined : loaded.withChanges(t.changes);
     if (table === undefined) {
       table = new BaseTable();
       for (const r of this.eachBaseRow(remoteId)) table.add(r);
     }
-    this.stmts.putSnapshot.run(remoteId, table.encode());
+    this.transaction(() => {
+      this.stmts.putSnapshot.run(remoteId, gen, table.encode());
+      this.stmts.deleteDelta.run(remoteId);
+    });
   }
 
   private journaled(op: JournalOp): boolean {

@@ -427,10 +427,47 @@ describe('base snapshot in the state database', () => {
   it('is left in place by a sync that changed nothing', () => {
     const { dir, store } = saved();
     const before = rawSnapshot(dir, 'r')!;
+    // As a sync does: the base is loaded from the snapshot, then its changes are tracked.
+    store.baseSnapshot('r');
     store.trackBaseChanges('r');
     // Were it written again, it would be this (empty) table: it must not be.
     store.saveBaseSnapshot('r', new BaseTable());
     expect(rawSnapshot(dir, 'r')).toEqual(before);
+    expectSameBase(store.baseSnapshot('r')!, tableOf(store, 'r'));
+    store.close();
+  });
+
+  it('after a sync that changed a few paths, keeps the snapshot and adds those changes beside it; chained syncs add up', () => {
+    const { dir, store } = saved();
+    const before = rawSnapshot(dir, 'r')!;
+    for (let sync = 0; sync < 3; sync++) {
+      const loaded = store.baseSnapshot('r')!;
+      expectSameBase(loaded, tableOf(store, 'r'));
+      store.trackBaseChanges('r');
+      store.putBase('r', `docs/a${sync}.json`, fileFull(900 + sync));
+      store.deleteBase('r', `top${sync}.json`);
+      store.putBase('r', `new/n${sync}.json`, fileNoCtime(sync));
+      store.saveBaseSnapshot('r', loaded);
+      // The big block was not written again.
+      expect(rawSnapshot(dir, 'r')).toEqual(before);
+      expectSameBase(store.baseSnapshot('r')!, tableOf(store, 'r'));
+    }
+    // A change after the last save makes both stale: the rows are read instead.
+    store.putBase('r', 'late.json', fileFull(1));
+    expect(store.baseSnapshot('r')).toBeUndefined();
+    store.close();
+  });
+
+  it('is written again once the changes since it are many', () => {
+    const { dir, store } = saved();
+    const before = rawSnapshot(dir, 'r')!;
+    const loaded = store.baseSnapshot('r')!;
+    store.trackBaseChanges('r');
+    store.transaction(() => {
+      for (let i = 0; i < 1500; i++) store.putBase('r', `bulk/f${i}.json`, someFile(i));
+    });
+    store.saveBaseSnapshot('r', loaded);
+    expect(rawSnapshot(dir, 'r')!.data.equals(before.data)).toBe(false);
     expectSameBase(store.baseSnapshot('r')!, tableOf(store, 'r'));
     store.close();
   });
