@@ -11,7 +11,11 @@
 import { TEMP_PREFIX, type KnownBase, type ListFilter } from '../remote/types.js';
 import { CompactWalkBuilder, type CompactWalk, type WalkProblems } from './walk.js';
 
-/** The -printf format for a listing with (identity) or without ctime and inode. */
+/**
+ * The -printf format for a listing with (identity) or without ctime and inode.
+ * (`%T@`, not `%Ts`: GNU find formats the latter through strftime, which
+ * makes a listing of 50,000 files take twice as long.)
+ */
 export function findFormat(identity: boolean): string {
   return identity ? '%y %s %T@ %C@ %i %P\\0' : '%y %s %T@ %P\\0';
 }

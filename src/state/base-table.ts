@@ -49,7 +49,10 @@ export class BaseTable {
   }
 
   add(r: BaseRow): void {
-    const i = this.grow(r[0]);
+    this.setRow(this.grow(r[0]), r);
+  }
+
+  private setRow(i: number, r: BaseRow): void {
     let k = i * STRIDE;
     const n = this.nums;
     n[k++] = r[1];
@@ -111,6 +114,40 @@ export class BaseTable {
       return statMatches(seen, e);
     }
     return n[k + 8] !== 1 && e.size === n[k + 6] && sameMtime(e.mtimeMs, n[k + 7]!, precisionMs);
+  }
+
+  /**
+   * Apply `changes` in order to this table itself (cheaper than withChanges for
+   * a few changes: a put overwrites or adds a row, a deletion moves the last
+   * row into the freed one; row order means nothing).
+   */
+  applyChanges(changes: readonly BaseChange[]): void {
+    for (const c of changes) {
+      if ('put' in c) {
+        const row = this.index.get(c.put[0]);
+        if (row === undefined) this.add(c.put);
+        else this.setRow(row, c.put);
+      } else if ('delete' in c) this.removeRow(this.index.get(c.delete));
+      else {
+        const below = this.paths.filter((p) => p > `${c.deleteUnder}/` && p < `${c.deleteUnder}0`);
+        for (const p of below) this.removeRow(this.index.get(p));
+      }
+    }
+  }
+
+  private removeRow(row: number | undefined): void {
+    if (row === undefined) return;
+    const last = this.paths.length - 1;
+    const path = this.paths[row]!;
+    if (row !== last) {
+      const moved = this.paths[last]!;
+      this.paths[row] = moved;
+      this.index.set(moved, row);
+      this.nums.copyWithin(row * STRIDE, last * STRIDE, (last + 1) * STRIDE);
+      this.hashBytes.copy(this.hashBytes, row * HASH_BYTES, last * HASH_BYTES, (last + 1) * HASH_BYTES);
+    }
+    this.paths.pop();
+    this.index.delete(path);
   }
 
   /** This table with `changes` applied in order (what the database holds after them). */

@@ -247,7 +247,8 @@ export class StateStore {
     const table = BaseTable.decode(snap.data);
     if (table === undefined) return undefined;
     this.loaded = { remoteId, snapshotGen: snap.gen, changes };
-    return changes.length === 0 ? table : table.withChanges(changes);
+    table.applyChanges(changes);
+    return table;
   }
 
   /** From now on, remember this remote's base changes (for saveBaseSnapshot). */
@@ -261,8 +262,8 @@ export class StateStore {
    * Store what the next sync loads: nothing when the base did not change and
    * came from a snapshot; the changes since the snapshot as a delta when they
    * are few; else the whole snapshot, from `loaded` (the base when tracking
-   * started) with the tracked changes, or from the rows when those were too
-   * many or a transaction failed.
+   * started) with the tracked changes. Nothing either when those were too
+   * many or a transaction failed: the snapshot stays stale until then.
    */
   saveBaseSnapshot(remoteId: string, loaded: BaseTable): void {
     this.flushJournal();
@@ -278,11 +279,10 @@ export class StateStore {
         return;
       }
     }
-    let table = t.changes === undefined ? undefined : loaded.withChanges(t.changes);
-    if (table === undefined) {
-      table = new BaseTable();
-      for (const r of this.eachBaseRow(remoteId)) table.add(r);
-    }
+    // Too many changes to have kept (a first sync, say), or a failed transaction: the next sync reads
+    // the rows and writes the snapshot then, when it holds little else in memory.
+    if (t.changes === undefined) return;
+    const table = loaded.withChanges(t.changes);
     this.transaction(() => {
       this.stmts.putSnapshot.run(remoteId, gen, table.encode());
       this.stmts.deleteDelta.run(remoteId);

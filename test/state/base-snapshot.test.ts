@@ -140,6 +140,38 @@ describe('BaseTable snapshot form', () => {
   });
 });
 
+describe('BaseTable changes', () => {
+  it('applied in place give the same base as a rebuilt table, whatever the order of rows', () => {
+    const dir = tempDir('arx-changes-');
+    const store = StateStore.open(dir);
+    store.transaction(() => {
+      store.putBase('r', 'd', { kind: 'dir', hash: null, local: { size: 0, mtimeMs: 0 }, remote: { size: 0, mtimeMs: 0 } });
+      for (let i = 0; i < 50; i++) store.putBase('r', `d/f${i}.json`, someFile(i));
+      for (let i = 0; i < 20; i++) store.putBase('r', `top${i}.json`, someFile(i + 100));
+    });
+    const row = (path: string, n: number): BaseRow => [path, 0, sha(n), n, T + n, T + n + 1, n, n, T + n, null];
+    const changes = [
+      { put: row('top3.json', 7) },
+      { delete: 'top19.json' }, // the last row
+      { delete: 'top0.json' },
+      { put: row('new.json', 8) },
+      { deleteUnder: 'd' },
+      { put: row('d/back.json', 9) },
+      { delete: 'never-there.json' },
+      { put: row('new.json', 10) },
+      { delete: 'top5.json' },
+    ];
+    const rebuilt = tableOf(store, 'r').withChanges(changes);
+    const inPlace = tableOf(store, 'r');
+    inPlace.applyChanges(changes);
+    expectSameBase(inPlace, rebuilt);
+    expect(inPlace.size).toBe(rebuilt.size);
+    expect(inPlace.entry(inPlace.rowOf('new.json')!).local.size).toBe(10);
+    expect(inPlace.rowOf('d/f3.json')).toBeUndefined();
+    store.close();
+  });
+});
+
 describe('BaseTable.holds', () => {
   const row: BaseRow = ['f.json', 0, sha(1), 10, T + 123.456789, T + 200.25, 42, 10, T + 500, null];
   const noCtime: BaseRow = ['old.json', 0, sha(2), 10, T, null, null, 10, T + 500, null];
@@ -215,6 +247,14 @@ function populated(): { dir: string; store: StateStore; other: Map<string, BaseE
     for (const [p, e] of other) store.putBase('other', p, e);
   });
   return { dir, store, other };
+}
+
+/** What the next sync does when the snapshot is stale: load the rows, track, save (nothing changed). */
+function resave(store: StateStore, remoteId: string): void {
+  expect(store.baseSnapshot(remoteId)).toBeUndefined();
+  const loaded = tableOf(store, remoteId);
+  store.trackBaseChanges(remoteId);
+  store.saveBaseSnapshot(remoteId, loaded);
 }
 
 function expectOtherUntouched(store: StateStore, other: Map<string, BaseEntry>): void {
@@ -338,6 +378,9 @@ describe('base snapshot in the state database', () => {
       }),
     ).toThrow('disk full');
     store.saveBaseSnapshot('r', loaded);
+    // Nothing stale is ever read: the rows are, and the next sync writes the snapshot from them.
+    expect(store.baseSnapshot('r')).toBeUndefined();
+    resave(store, 'r');
     const snap = store.baseSnapshot('r')!;
     expectSameBase(snap, tableOf(store, 'r'));
     expect(snap.rowOf('phantom.json')).toBeUndefined();
@@ -406,7 +449,7 @@ describe('base snapshot in the state database', () => {
     next.close();
   });
 
-  it('equals the rows even when one sync changes more paths than are tracked', () => {
+  it('is left stale by a sync that changes more paths than are tracked, and written by the next', () => {
     const { store } = populated();
     const loaded = tableOf(store, 'r');
     store.trackBaseChanges('r');
@@ -417,6 +460,8 @@ describe('base snapshot in the state database', () => {
     store.deleteBaseUnder('r', 'bulk/3');
     store.putBase('r', 'docs/a5.json', fileNoCtime(55));
     store.saveBaseSnapshot('r', loaded);
+    expect(store.baseSnapshot('r')).toBeUndefined();
+    resave(store, 'r');
     const rows = tableOf(store, 'r');
     expectSameBase(store.baseSnapshot('r')!, rows);
     expect(rows.rowOf('bulk/3/f3.json')).toBeUndefined();
