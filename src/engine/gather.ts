@@ -62,9 +62,11 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   releaseWarmWalkers();
 
   const states = new Map<string, PathState>();
-  const base = await loadBase(store, remoteId);
+  // The listings consult the base as soon as it exists (while it loads row by row, what it holds so far).
+  const base = store.baseSnapshot(remoteId) ?? new BaseTable();
   knownLocal.base = base;
   knownRemote.base = base;
+  if (base.size === 0) await loadRows(store, remoteId, base);
   // What this sync changes in the base is tracked from here, for the next snapshot.
   store.trackBaseChanges(remoteId);
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };
@@ -134,16 +136,12 @@ class KnownRows implements KnownBase {
   }
 }
 
-/** The base from its snapshot, else row by row (letting the listings move on meanwhile). */
-async function loadBase(store: StateStore, remoteId: string): Promise<BaseTable> {
-  const snapshot = store.baseSnapshot(remoteId);
-  if (snapshot !== undefined) return snapshot;
-  const base = new BaseTable();
+/** The base row by row, into `base` (letting the listings move on meanwhile). */
+async function loadRows(store: StateStore, remoteId: string, base: BaseTable): Promise<void> {
   for (const r of store.eachBaseRow(remoteId)) {
     if (base.size % 512 === 511) await new Promise((r) => setImmediate(r));
     base.add(r);
   }
-  return base;
 }
 
 /** A side whose top folder cannot be read is unknown as a whole: the sync stops rather than see it as empty. */

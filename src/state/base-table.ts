@@ -173,16 +173,21 @@ export class BaseTable {
   /** The snapshot form: header, numbers, hashes, then the paths separated by NUL. */
   encode(): Buffer {
     const count = this.size;
-    const paths = Buffer.from(this.paths.join('\0'));
-    const out = Buffer.alloc(HEADER + count * STRIDE * 8 + count * HASH_BYTES + paths.length);
+    let pathBytes = Math.max(0, count - 1); // the separators
+    for (const p of this.paths) pathBytes += Buffer.byteLength(p);
+    const out = Buffer.alloc(HEADER + count * STRIDE * 8 + count * HASH_BYTES + pathBytes);
     out.writeUInt32LE(MAGIC, 0);
     out.writeUInt32LE(FORMAT, 4);
     out.writeUInt32LE(count, 8);
-    out.writeUInt32LE(paths.length, 12);
+    out.writeUInt32LE(pathBytes, 12);
     let at = HEADER;
     at += Buffer.from(this.nums.buffer, this.nums.byteOffset, count * STRIDE * 8).copy(out, at);
     at += this.hashBytes.copy(out, at, 0, count * HASH_BYTES);
-    paths.copy(out, at);
+    // Written in place: no joined string and no second buffer of all the paths.
+    for (let i = 0; i < count; i++) {
+      if (i > 0) out[at++] = 0;
+      at += out.write(this.paths[i]!, at, 'utf8');
+    }
     return out;
   }
 

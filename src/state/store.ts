@@ -282,7 +282,7 @@ export class StateStore {
     // Too many changes to have kept (a first sync, say), or a failed transaction: the next sync reads
     // the rows and writes the snapshot then, when it holds little else in memory.
     if (t.changes === undefined) return;
-    const table = loaded.withChanges(t.changes);
+    const table = t.changes.length === 0 ? loaded : loaded.withChanges(t.changes);
     this.transaction(() => {
       this.stmts.putSnapshot.run(remoteId, gen, table.encode());
       this.stmts.deleteDelta.run(remoteId);
