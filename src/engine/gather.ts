@@ -63,10 +63,11 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
 
   const states = new Map<string, PathState>();
   // The listings consult the base as soon as it exists (while it loads row by row, what it holds so far).
-  const base = store.baseSnapshot(remoteId) ?? new BaseTable();
+  const snapshot = store.baseSnapshot(remoteId);
+  const base = snapshot ?? new BaseTable();
   knownLocal.base = base;
   knownRemote.base = base;
-  if (base.size === 0) await loadRows(store, remoteId, base);
+  if (snapshot === undefined) await loadRows(store, remoteId, base);
   // What this sync changes in the base is tracked from here, for the next snapshot.
   store.trackBaseChanges(remoteId);
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };

@@ -117,9 +117,9 @@ export class BaseTable {
   }
 
   /**
-   * Apply `changes` in order to this table itself (cheaper than withChanges for
-   * a few changes: a put overwrites or adds a row, a deletion moves the last
-   * row into the freed one; row order means nothing).
+   * Apply `changes` in order (what the database holds after them): a put
+   * overwrites or adds a row, a deletion moves the last row into the freed
+   * one (row order means nothing).
    */
   applyChanges(changes: readonly BaseChange[]): void {
     for (const c of changes) {
@@ -129,6 +129,7 @@ export class BaseTable {
         else this.setRow(row, c.put);
       } else if ('delete' in c) this.removeRow(this.index.get(c.delete));
       else {
+        // '/' sorts just before '0': strictly below the folder, as StateStore.deleteBaseUnder.
         const below = this.paths.filter((p) => p > `${c.deleteUnder}/` && p < `${c.deleteUnder}0`);
         for (const p of below) this.removeRow(this.index.get(p));
       }
@@ -148,26 +149,6 @@ export class BaseTable {
     }
     this.paths.pop();
     this.index.delete(path);
-  }
-
-  /** This table with `changes` applied in order (what the database holds after them). */
-  withChanges(changes: readonly BaseChange[]): BaseTable {
-    // The last word on each changed path: its new row, or null for deleted.
-    const changed = new Map<string, BaseRow | null>();
-    for (const c of changes) {
-      if ('put' in c) changed.set(c.put[0], c.put);
-      else if ('delete' in c) changed.set(c.delete, null);
-      else {
-        // '/' sorts just before '0': strictly below the folder, as StateStore.deleteBaseUnder.
-        const below = (p: string): boolean => p > `${c.deleteUnder}/` && p < `${c.deleteUnder}0`;
-        for (const p of this.paths) if (below(p)) changed.set(p, null);
-        for (const p of changed.keys()) if (below(p)) changed.set(p, null);
-      }
-    }
-    const next = new BaseTable(this.size + changed.size);
-    for (let row = 0; row < this.size; row++) if (!changed.has(this.paths[row]!)) next.copyRow(this, row);
-    for (const r of changed.values()) if (r !== null) next.add(r);
-    return next;
   }
 
   /** The snapshot form: header, numbers, hashes, then the paths separated by NUL. */
@@ -213,12 +194,6 @@ export class BaseTable {
     }
     if (table.index.size !== count) return undefined;
     return table;
-  }
-
-  private copyRow(from: BaseTable, row: number): void {
-    const i = this.grow(from.paths[row]!);
-    this.nums.set(from.nums.subarray(row * STRIDE, (row + 1) * STRIDE), i * STRIDE);
-    from.hashBytes.copy(this.hashBytes, i * HASH_BYTES, row * HASH_BYTES, (row + 1) * HASH_BYTES);
   }
 
   /** Room for one more row, for `path`; returns its index. */

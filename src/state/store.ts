@@ -262,8 +262,9 @@ export class StateStore {
    * Store what the next sync loads: nothing when the base did not change and
    * came from a snapshot; the changes since the snapshot as a delta when they
    * are few; else the whole snapshot, from `loaded` (the base when tracking
-   * started) with the tracked changes. Nothing either when those were too
-   * many or a transaction failed: the snapshot stays stale until then.
+   * started) with the tracked changes applied to it (so `loaded` is the base
+   * as it is now once this returns). Nothing either when those were too many
+   * or a transaction failed: the snapshot stays stale until then.
    */
   saveBaseSnapshot(remoteId: string, loaded: BaseTable): void {
     this.flushJournal();
@@ -282,9 +283,9 @@ export class StateStore {
     // Too many changes to have kept (a first sync, say), or a failed transaction: the next sync reads
     // the rows and writes the snapshot then, when it holds little else in memory.
     if (t.changes === undefined) return;
-    const table = t.changes.length === 0 ? loaded : loaded.withChanges(t.changes);
+    loaded.applyChanges(t.changes);
     this.transaction(() => {
-      this.stmts.putSnapshot.run(remoteId, gen, table.encode());
+      this.stmts.putSnapshot.run(remoteId, gen, loaded.encode());
       this.stmts.deleteDelta.run(remoteId);
     });
   }
@@ -318,11 +319,6 @@ export class StateStore {
     this.stmts.putMeta.run(key, value);
   }
 
-  /** Every base entry of a remote, one at a time (large projects never hold all rows at once). */
-  *eachBase(remoteId: string): Generator<[string, BaseEntry]> {
-    for (const r of this.eachBaseRow(remoteId)) yield [r[0], baseFromRow(r)];
-  }
-
   /** The base as raw rows (arrays are much cheaper than row objects; the kind comes as a number, no string per row). */
   eachBaseRow(remoteId: string): IterableIterator<BaseRow> {
     this.flushJournal();
@@ -341,10 +337,6 @@ export class StateStore {
   countBase(remoteId: string): number {
     this.flushJournal();
     return this.db.prepare('SELECT count(*) FROM base WHERE remote_id = ?').pluck().get(remoteId) as number;
-  }
-
-  loadBase(remoteId: string): Map<string, BaseEntry> {
-    return new Map(this.eachBase(remoteId));
   }
 
   putBase(remoteId: string, path: string, e: BaseEntry): void {
