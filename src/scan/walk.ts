@@ -153,7 +153,9 @@ export class CompactWalkBuilder {
   }
 
   dir(path: string): void {
-    this.numbers[this.slot(path)] = 1;
+    // The slot first: it may replace the array (\`this.numbers[this.slot()]\` would write to the old one).
+    const k = this.slot(path);
+    this.numbers[k] = 1;
   }
 
   file(path: string, size: number, mtimeMs: number, ctimeMs = 0, ino = 0): void {
