@@ -153,7 +153,7 @@ export class CompactWalkBuilder {
   }
 
   dir(path: string): void {
-    // The slot first: it may replace the array (\`this.numbers[this.slot()]\` would write to the old one).
+    // The slot first: it may replace the array (`this.numbers[this.slot()]` would write to the old one).
     const k = this.slot(path);
     this.numbers[k] = 1;
   }
