@@ -87,7 +87,15 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-export async function startSshd(opts: { password?: boolean; dir?: string; sftpOnly?: boolean } = {}): Promise<Sshd> {
+export interface SshdOptions {
+  password?: boolean;
+  dir?: string;
+  sftpOnly?: boolean;
+  /** PATH of the sessions' commands (a server that lacks some tool). */
+  path?: string;
+}
+
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'arx-sshd-'));
   const port = await freePort();
   const user = process.env.USER && process.getuid?.() !== 0 ? process.env.USER : 'root';
@@ -111,7 +119,7 @@ export async function startSshd(opts: { password?: boolean; dir?: string; sftpOn
     // An SFTP-only account: every session, whatever command it asks for, gets the SFTP server.
     ...(opts.sftpOnly ? ['ForceCommand internal-sftp'] : []),
     // Sessions get an empty home: a slow shell start-up file must not weigh on `ssh host command`.
-    `SetEnv HOME=${join(dir, 'home')}`,
+    `SetEnv HOME=${join(dir, 'home')}${opts.path === undefined ? '' : ` PATH=${opts.path}`}`,
     'LogLevel ERROR',
   ].join('\n');
   mkdirSync(join(dir, 'home'), { recursive: true });

@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { ArxError } from '../errors.js';
 import type { CompactWalk } from '../scan/walk.js';
-import type { FillSource, KnownBase, ListFilter, ListResult, LocalFileSource, Remote, RemoteEntry, WriteOptions } from './types.js';
+import type { BatchFile, FillSource, KnownBase, ListFilter, ListResult, LocalFileSource, Remote, RemoteEntry, WriteOptions } from './types.js';
 
 export const RETRY_CAP_MS = 30_000;
 
@@ -38,11 +38,15 @@ export class RetryingRemote implements Remote {
     if (inner.download) this.download = (path, localFile) => this.retry(`downloading ${path}`, () => inner.download!(path, localFile));
     if (inner.prepare) this.prepare = () => inner.prepare!();
     if (inner.listCompact) this.listCompact = (filter, under, known) => this.retry('listing', () => inner.listCompact!(filter, under, known));
+    // Not retried: a batch cut off half placed cannot be replayed. The caller writes its
+    // unfinished files one by one instead, and those writes are retried.
+    if (inner.createMany) this.createMany = (files, onEach) => inner.createMany!(files, onEach);
   }
 
   prepare?: () => void;
   download?: (path: string, localFile: string) => Promise<void>;
   listCompact?: (filter?: ListFilter, under?: string, known?: KnownBase) => Promise<CompactWalk | ListResult>;
+  createMany?: (files: readonly BatchFile[], onEach: (file: BatchFile, outcome: RemoteEntry | ArxError) => void) => Promise<boolean>;
 
   private async retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {

@@ -3,6 +3,7 @@
  * relative to the remote folder, '/'-separated. Every remote runs the
  * conformance suite in test/remote/.
  */
+import type { ArxError } from '../errors.js';
 import type { CompactWalk } from '../scan/walk.js';
 import type { Readable } from 'node:stream';
 import type { EntryKind } from '../core/entry.js';
@@ -86,6 +87,13 @@ export interface FillSource {
   fill(tempFile: string): Promise<void>;
 }
 
+/** One file of a batch (see Remote.createMany): its path in the remote folder, its content and mtime (ms). */
+export interface BatchFile {
+  path: string;
+  data: Buffer;
+  mtimeMs: number;
+}
+
 export interface Remote {
   readonly capabilities: RemoteCapabilities;
   /** Human description, e.g. "local folder /srv/arx/projects/p1". Never contains secrets. */
@@ -111,6 +119,12 @@ export interface Remote {
   readAll(path: string, into?: Buffer): Promise<Buffer>;
   /** Atomic: written to a temporary name in the same folder, then renamed over `path`, mtime set. */
   write(path: string, data: Readable | Buffer | LocalFileSource | FillSource, opts: WriteOptions): Promise<RemoteEntry>;
+  /**
+   * Optional: create many new small files at once, each atomically and only where nothing is.
+   * Each file's outcome goes to `onEach`: its entry, or an error (CHANGED_DURING_SYNC where a file
+   * appeared meanwhile). false when this remote cannot batch; then nothing was done.
+   */
+  createMany?(files: readonly BatchFile[], onEach: (file: BatchFile, outcome: RemoteEntry | ArxError) => void): Promise<boolean>;
   /** Optional: download a file into a local file with pipelined reads. */
   download?(path: string, localFile: string): Promise<void>;
   /** Create a folder; its parent must exist. Succeeds if it already exists. */

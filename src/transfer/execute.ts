@@ -12,10 +12,11 @@ import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
 import { ArxError, ChangedDuringSyncError } from '../errors.js';
 import { LocalFolderRemote, SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
-import type { FillSource, LocalFileSource, Remote, RemoteEntry } from '../remote/types.js';
+import type { BatchFile, FillSource, LocalFileSource, Remote, RemoteEntry } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
 import { inLanes } from '../util/lanes.js';
 import type { BackupStore } from './backups.js';
+import { BATCHES_IN_FLIGHT, isBatchable, splitIntoBatches } from './batches.js';
 
 export type ExecEvent =
   | { type: 'start'; action: Action; bytes: number }
@@ -53,6 +54,8 @@ export interface ExecResult {
 }
 
 const DIR_STAT: SideStat = { size: 0, mtimeMs: 0 };
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
  * What the base records of one side. Local files also keep ctime and inode,
@@ -100,7 +103,8 @@ export class Executor {
     this.ctx.store.startJournal();
     try {
       await this.runByDepth(plan.mkdirs, (a) => this.mkdir(a), 'shallow-first');
-      await this.runParallel(plan.copies, (a, lane) => this.copy(a, lane), this.copyLanes());
+      const oneByOne = await this.createInBatches(plan.copies);
+      await this.runParallel(oneByOne, (a, lane) => this.copy(a, lane), this.copyLanes());
       await this.runParallel(plan.fileDeletes, (a) => this.delete(a), this.copyLanes());
       await this.runByDepth(plan.dirDeletes, (a) => this.delete(a), 'deep-first');
       await this.runParallel(plan.replacements, (a, lane) => this.copy(a, lane));
@@ -267,7 +271,7 @@ export class Executor {
     let hash: string;
     if (src.size <= SMALL_FILE_BYTES) {
       const data = await source.readAll(a.path, this.scratchFor(lane));
-      hash = createHash('sha256').update(data).digest('hex');
+      hash = sha256(data);
       if ((src.hash !== undefined && hash !== src.hash) || data.length !== src.size) throw new ChangedDuringSyncError(a.path);
       written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame, expectAbsent: create });
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });
@@ -320,6 +324,99 @@ export class Executor {
       releaseStreamedChunks();
     }
     this.ctx.onEvent?.({ type: 'done', action: a, bytes: written.size });
+  }
+
+  /**
+   * New small files for a remote that creates many at once (Remote.createMany),
+   * in batches; returns the copies left to do one by one: the others, and
+   * those of a batch the remote could not take or was cut off from.
+   */
+  private async createInBatches(copies: Action[]): Promise<Action[]> {
+    const { remote } = this.ctx.sides;
+    if (remote.createMany === undefined) return copies;
+    const rest: Action[] = [];
+    const batchable: FileEntry[] = [];
+    const actionOf = new Map<FileEntry, Action>();
+    for (const a of copies) {
+      const src = this.ctx.scanned.local.get(a.path);
+      if (a.to === 'remote' && src?.kind === 'file' && this.ctx.scanned.remote.get(a.path) === undefined && isBatchable(src)) {
+        batchable.push(src);
+        actionOf.set(src, a);
+      } else rest.push(a);
+    }
+    const batches = splitIntoBatches(batchable).map((b) => b.map((src) => actionOf.get(src)!));
+    if (batches.length === 0) return copies;
+    let batching = true;
+    const one = async (batch: Action[]): Promise<void> => {
+      if (this.stopped()) return;
+      if (!batching) {
+        rest.push(...batch);
+        return;
+      }
+      const outcome = await this.createBatch(batch);
+      if (outcome.left.length > 0) rest.push(...outcome.left);
+      if (!outcome.batched) batching = false;
+    };
+    // The first alone: it tells whether the remote batches at all. Then several at once,
+    // so that reading and packing one overlaps the server unpacking another.
+    await one(batches[0]!);
+    await inLanes(batches.slice(1), BATCHES_IN_FLIGHT, one, () => this.stopped());
+    return rest;
+  }
+
+  /**
+   * One batch: read and check each file, hand them to the remote, record each
+   * as it lands. `batched` false: the remote cannot batch, or the connection
+   * went; what did not land is in `left`, to be copied one by one (those
+   * writes retry through network faults).
+   */
+  private async createBatch(actions: Action[]): Promise<{ left: Action[]; batched: boolean }> {
+    const local = this.ctx.sides.local;
+    const files: BatchFile[] = [];
+    const pending = new Map<BatchFile, Action>();
+    for (const a of actions) {
+      await this.guarded(a, async () => {
+        const src = this.ctx.scanned.local.get(a.path) as FileEntry;
+        this.ctx.onEvent?.({ type: 'start', action: a, bytes: src.size });
+        // Its own buffer: the batch holds every file until it is sent.
+        const data = await local.readAll(a.path);
+        if (data.length !== src.size || (src.hash !== undefined && sha256(data) !== src.hash)) throw new ChangedDuringSyncError(a.path);
+        if (!this.sameStat('local', await local.stat(a.path), src)) throw new ChangedDuringSyncError(a.path);
+        const f = { path: a.path, data, mtimeMs: src.mtimeMs };
+        files.push(f);
+        pending.set(f, a);
+      });
+    }
+    if (files.length === 0 || this.stopped()) return { left: [], batched: true };
+    const left: Action[] = [];
+    try {
+      const batched = await this.ctx.sides.remote.createMany!(files, (f, outcome) => {
+        const a = pending.get(f)!;
+        pending.delete(f);
+        if (!(outcome instanceof ArxError)) this.recordUpload(a, f.data, outcome);
+        else if (outcome.code === 'CHANGED_DURING_SYNC') void this.guarded(a, () => Promise.reject(outcome));
+        else left.push(a);
+      });
+      return batched ? { left, batched } : { left: [...pending.values()], batched };
+    } catch (err) {
+      if (!(err instanceof ArxError && err.category === 'network')) throw err;
+      return { left: [...left, ...pending.values()], batched: false };
+    }
+  }
+
+  /** A batched file that landed: base, counts, events. */
+  private recordUpload(a: Action, data: Buffer, outcome: RemoteEntry): void {
+    const src = this.ctx.scanned.local.get(a.path) as FileEntry;
+    this.commit(a.path, {
+      kind: 'file',
+      hash: src.hash ?? sha256(data),
+      local: localStat(src, this.ctx.scanTime),
+      remote: remoteStat(outcome, Date.now(), this.precision()),
+    });
+    this.result.uploaded++;
+    this.result.bytes += outcome.size;
+    this.ctx.onEvent?.({ type: 'progress', action: a, bytes: outcome.size });
+    this.ctx.onEvent?.({ type: 'done', action: a, bytes: outcome.size });
   }
 
   /** Pass data through, hashing it and reporting bytes as they flow. */

@@ -152,6 +152,31 @@ describe.runIf(haveSshd())('SFTP remote', () => {
     });
   });
 
+  describe('many new small files', () => {
+    it('go up in batches: each arrives complete with its time, nothing else is left, and the next sync has nothing to do', () => {
+      const t = twoSided('batch', {}, viaSshd(sshd));
+      for (let i = 0; i < 300; i++) write(t.a, `symbols/g${i % 7}/s${i}.json`, `{"id":${i}}`);
+      write(t.a, "symbols/it's `odd` $(x)/Hello, 世界.json", '{"odd":true}');
+      write(t.a, 'models/mid.ifc', Buffer.alloc(300 * 1024, 3)); // too big for a batch: on its own
+      const first = t.syncJson('a');
+      expect(first.code, JSON.stringify(first.status.errors)).toBe(0);
+      expect(first.status.files_uploaded).toBe(303); // and arxfile.json
+      const local = snapshot(t.a, ['.arx', 'arxfile.json']);
+      const remote = snapshot(t.remote, ['arxfile.json']);
+      expect(remote).toEqual(local);
+      for (const p of ['symbols/g3/s10.json', "symbols/it's `odd` $(x)/Hello, 世界.json"]) {
+        expect(statSync(join(t.remote, p)).mtimeMs).toBe(Math.floor(statSync(join(t.a, p)).mtimeMs / 1000) * 1000);
+      }
+      const again = t.syncJson('a');
+      expect(again.code).toBe(0);
+      expect([again.status.files_uploaded, again.status.files_downloaded]).toEqual([0, 0]);
+      // The other side gets them all.
+      const other = t.syncJson('b');
+      expect(other.status.files_downloaded).toBe(302);
+      expect(snapshot(t.b, ['.arx', 'arxfile.json'])).toEqual(local);
+    });
+  });
+
   describe('network faults', () => {
     it('a server that is down fails the sync with exit 5 and a network error, changing nothing', async () => {
       const t = twoSided('n1', {}, viaSshd(sshd));
@@ -212,6 +237,40 @@ describe.runIf(haveSshd())('SFTP remote', () => {
       expect(again.status.files_uploaded).toBe(1);
       expect(readdirSync(models).filter((n) => n.startsWith('.arx-tmp-'))).toEqual([]);
       expect(snapshot(t.remote).get('models/huge.ifc')).toBe(snapshot(t.a).get('models/huge.ifc'));
+    });
+
+    it('the server stopped in the middle of batch uploads: exit 5, every file on the server complete; the next sync converges', async () => {
+      const t = twoSided('n3', {}, viaSshd(sshd));
+      const count = 12_000;
+      for (let i = 0; i < count; i++) write(t.a, `symbols/g${String(i % 60).padStart(2, '0')}/s${i}.json`, `{"id":${i},"pad":"${'p'.repeat(i % 200)}"}`);
+      const child = arxSpawn(['sync', '--json', '--quiet'], { cwd: t.a, env: t.env });
+      let out = '';
+      let errOut = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (errOut += d));
+      const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? -1)));
+      // Stop the server once files have begun to land.
+      const first = join(t.remote, 'symbols/g00');
+      const landed = (): boolean => existsSync(first) && readdirSync(first).some((n) => n.endsWith('.json'));
+      for (let i = 0; i < 3000 && !landed(); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(landed()).toBe(true);
+      await sshd.stop();
+      const code = await done;
+      await sshd.start();
+      expect(code, `${out}\n${errOut}`).toBe(5);
+      const status = JSON.parse(out);
+      expect(status.status).toBe('failed');
+      expect(status.errors[0].type).toBe('network');
+      // Whatever is on the server under a project name is whole; the rest did not arrive yet.
+      const local = snapshot(t.a, ['.arx', 'arxfile.json']);
+      const onServer = [...snapshot(t.remote, ['arxfile.json'])].filter(([p]) => !p.split('/').pop()!.startsWith('.arx-tmp-'));
+      expect(onServer.length).toBeLessThan(local.size);
+      for (const [p, hash] of onServer) expect(hash, p).toBe(local.get(p));
+      // Restarted: the next sync finishes the job and removes the leftover temporaries.
+      const again = t.syncJson('a');
+      expect(again.code, JSON.stringify(again.status.errors)).toBe(0);
+      expect(again.status.conflicts).toEqual([]);
+      expect(snapshot(t.remote, ['arxfile.json'])).toEqual(local);
     });
   });
 });

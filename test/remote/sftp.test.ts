@@ -3,13 +3,15 @@
  * (loopback): once where the account may run commands (listings come from one
  * `find` on the server) and once on an SFTP-only account (listings over SFTP).
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArxError } from '../../src/errors.js';
 import { SftpRemote } from '../../src/remote/sftp/sftp-remote.js';
-import { tempName } from '../../src/remote/types.js';
+import { tempName, type BatchFile, type RemoteEntry } from '../../src/remote/types.js';
 import { buildFilter } from '../../src/scan/filter.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { remoteConformance, sandboxedFixture } from './conformance.js';
@@ -145,6 +147,148 @@ describe('SFTP listings', () => {
       expect(l.entries.size).toBe(0);
     } finally {
       await remote.close();
+    }
+  });
+});
+
+describe('SFTP batch uploads', () => {
+  let noPerl: Sshd;
+  let noTar: Sshd;
+  let tools: string;
+  beforeAll(async () => {
+    // Servers whose sessions find tar but no perl, or neither (an ordinary PATH otherwise).
+    tools = await mkdtemp(join(tmpdir(), 'arx-tools-'));
+    mkdirSync(join(tools, 'tar-only'));
+    mkdirSync(join(tools, 'none'));
+    symlinkSync(spawnSync('sh', ['-c', 'command -v tar'], { encoding: 'utf8' }).stdout.trim(), join(tools, 'tar-only', 'tar'));
+    [noPerl, noTar] = await Promise.all([startSshd({ path: join(tools, 'tar-only') }), startSshd({ path: join(tools, 'none') })]);
+  });
+  afterAll(async () => {
+    await Promise.all([noPerl?.stop(), noTar?.stop()]);
+    await rm(tools, { recursive: true, force: true });
+  });
+
+  const TRICKY = [
+    "it's a $(touch pwned) `x` \\ folder/Hello, 世界.json",
+    'line\nbreak.json',
+    'hello? sausage/êé/file with  two spaces.json',
+    '-rf.json',
+    `symbols/${'n'.repeat(150)}.json`,
+    `${'deep/'.repeat(30)}end.json`,
+    'symbols/empty.json',
+  ];
+
+  function files(): BatchFile[] {
+    const out: BatchFile[] = TRICKY.map((path, i) => ({ path, data: Buffer.from(path === 'symbols/empty.json' ? '' : `{"tricky":${i}}`), mtimeMs: 1_600_000_000_250 + i * 1000 }));
+    for (let i = 0; i < 120; i++) out.push({ path: `symbols/av/s${i}.json`, data: Buffer.from(`{"id":${i}}`), mtimeMs: 1_700_000_000_999 + i * 1000 });
+    return out;
+  }
+
+  /** A remote folder with every folder of the batch made (as a sync makes them first). */
+  async function folderFor(batch: BatchFile[]): Promise<string> {
+    const root = await mkdtemp(join(tmpdir(), 'arx-batch-'));
+    for (const f of batch) mkdirSync(join(root, f.path, '..'), { recursive: true });
+    return root;
+  }
+
+  async function createMany(remote: SftpRemote, batch: BatchFile[]): Promise<{ batched: boolean; outcomes: Map<string, RemoteEntry | ArxError> }> {
+    const outcomes = new Map<string, RemoteEntry | ArxError>();
+    const batched = await remote.createMany(batch, (f, outcome) => {
+      expect(outcomes.has(f.path)).toBe(false);
+      outcomes.set(f.path, outcome);
+    });
+    return { batched, outcomes };
+  }
+
+  function leftovers(root: string): string[] {
+    return (readdirSync(root, { recursive: true }) as string[]).filter((p) => p.split('/').some((n) => n.startsWith('.arx-tmp-')));
+  }
+
+  function expectPlaced(root: string, batch: BatchFile[], outcomes: Map<string, RemoteEntry | ArxError>, except: string[] = []): void {
+    for (const f of batch) {
+      if (except.includes(f.path)) continue;
+      expect(outcomes.get(f.path), f.path).toEqual({ kind: 'file', size: f.data.length, mtimeMs: Math.floor(f.mtimeMs / 1000) * 1000 });
+      expect(readFileSync(join(root, f.path)), f.path).toEqual(f.data);
+      expect(statSync(join(root, f.path)).mtimeMs, f.path).toBe(Math.floor(f.mtimeMs / 1000) * 1000);
+    }
+  }
+
+  it('place every file complete, with its time, under names of every kind, and leave nothing else', async () => {
+    const batch = files();
+    const root = await folderFor(batch);
+    const remote = sftpRemote(sshd, root);
+    try {
+      const { batched, outcomes } = await createMany(remote, batch);
+      expect(batched).toBe(true);
+      expectPlaced(root, batch, outcomes);
+      expect(leftovers(root)).toEqual([]);
+      expect(existsSync(join(root, 'pwned'))).toBe(false);
+      // The same permissions as a file created over SFTP, and owned by the login user.
+      await remote.write('symbols/one-by-one.json', Buffer.from('{}'), { mtimeMs: Date.now(), expectAbsent: true });
+      const mode = (p: string): number => statSync(join(root, p)).mode & 0o7777;
+      expect(mode('symbols/av/s1.json')).toBe(mode('symbols/one-by-one.json'));
+      expect(statSync(join(root, 'symbols/av/s1.json')).uid).toBe(process.getuid!());
+    } finally {
+      await remote.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('never replace a file that appeared meanwhile: that one is refused and left as it is, the others placed', async () => {
+    const batch = files();
+    const root = await folderFor(batch);
+    writeFileSync(join(root, 'symbols/av/s7.json'), 'theirs');
+    writeFileSync(join(root, 'line\nbreak.json'), 'theirs too');
+    const remote = sftpRemote(sshd, root);
+    try {
+      const { batched, outcomes } = await createMany(remote, batch);
+      expect(batched).toBe(true);
+      for (const p of ['symbols/av/s7.json', 'line\nbreak.json']) {
+        expect((outcomes.get(p) as ArxError).code).toBe('CHANGED_DURING_SYNC');
+      }
+      expect(readFileSync(join(root, 'symbols/av/s7.json'), 'utf8')).toBe('theirs');
+      expect(readFileSync(join(root, 'line\nbreak.json'), 'utf8')).toBe('theirs too');
+      expectPlaced(root, batch, outcomes, ['symbols/av/s7.json', 'line\nbreak.json']);
+      expect(leftovers(root)).toEqual([]);
+    } finally {
+      await remote.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('on a server without perl, unpack with tar and place each file by an SFTP rename (still never replacing one)', async () => {
+    const batch = files();
+    const root = await folderFor(batch);
+    writeFileSync(join(root, 'symbols/av/s3.json'), 'theirs');
+    const remote = sftpRemote(noPerl, root);
+    try {
+      const { batched, outcomes } = await createMany(remote, batch);
+      expect(batched).toBe(true);
+      expect((outcomes.get('symbols/av/s3.json') as ArxError).code).toBe('CHANGED_DURING_SYNC');
+      expect(readFileSync(join(root, 'symbols/av/s3.json'), 'utf8')).toBe('theirs');
+      expectPlaced(root, batch, outcomes, ['symbols/av/s3.json']);
+      expect(leftovers(root)).toEqual([]);
+    } finally {
+      await remote.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('on a server without tar, or an account that runs no commands: place nothing, leave nothing, and stop trying', async () => {
+    for (const server of [noTar, sftpOnly]) {
+      const batch = files();
+      const root = await folderFor(batch);
+      const remote = sftpRemote(server, root);
+      try {
+        const first = await createMany(remote, batch);
+        expect(first).toEqual({ batched: false, outcomes: new Map() });
+        expect((readdirSync(root, { recursive: true }) as string[]).filter((p) => statSync(join(root, p)).isFile())).toEqual([]);
+        // Known now: the next batch is refused without a try.
+        expect(await remote.createMany(batch, () => undefined)).toBe(false);
+      } finally {
+        await remote.close();
+        await rm(root, { recursive: true, force: true });
+      }
     }
   });
 });

@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SFTPWrapper, Stats as SftpStats } from 'ssh2';
-import { ArxError, PermissionDeniedError } from '../../errors.js';
+import { ArxError, ChangedDuringSyncError, PermissionDeniedError } from '../../errors.js';
 import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { inLanes } from '../../util/lanes.js';
 import { hashLocalFile } from '../local/local-remote.js';
@@ -19,6 +19,7 @@ import { assertSafeRelativePath } from '../paths.js';
 import {
   isTempName,
   tempName,
+  type BatchFile,
   type KnownBase,
   type ListFilter,
   type FillSource,
@@ -29,6 +30,7 @@ import {
   type WriteOptions,
 } from '../types.js';
 import { connectSsh, NetworkError, type SshConnection, type SshOptions } from './connect.js';
+import { EXISTED, manifestOf, PLACED, placementOf, tarOf, unpackCommand } from './batch-upload.js';
 import { findCommand, remoteFindParser } from './find-listing.js';
 
 const S_IFMT = 0o170000;
@@ -63,15 +65,18 @@ export class SftpRemote implements Remote {
   private findListing: boolean;
   /** How the last listing was taken (diagnostics and tests). */
   listedBy: 'find' | 'sftp' | undefined;
+  /** false once a batch could not be unpacked on the server: files are written one by one from then on. */
+  private batchUploads: boolean;
 
   constructor(
     private readonly ssh: SshOptions,
     /** remote.path joined with sync.remote_path: absolute, or relative to the login folder. */
     private readonly folder: string,
     private readonly writer: string,
-    opts: { findListing?: boolean } = {},
+    opts: { findListing?: boolean; batchUploads?: boolean } = {},
   ) {
     this.findListing = opts.findListing ?? true;
+    this.batchUploads = opts.batchUploads ?? true;
   }
 
   describe(): string {
@@ -220,27 +225,95 @@ export class SftpRemote implements Remote {
   private async listByFind(conn: SshConnection, filter: ListFilter | undefined, under: string | undefined, known: KnownBase | undefined): Promise<CompactWalk | undefined> {
     const parser = remoteFindParser(filter, under ?? '', known);
     const command = findCommand(under === undefined ? this.root : this.abs(under));
-    return new Promise<CompactWalk | undefined>((resolve, reject) => {
+    // Nothing to read on its input: a forced SFTP server in its place ends at once.
+    const ran = await this.runCommand(conn, command, undefined, (chunk) => parser.feed(chunk));
+    return ran ? parser.finish() : undefined;
+  }
+
+  /**
+   * Run a shell command on the server, feeding it `input` (or nothing), its
+   * output to `onOutput`. false when the server runs no commands (an
+   * SFTP-only account refuses the channel); a connection lost meanwhile rejects.
+   */
+  private runCommand(conn: SshConnection, command: string, input: Buffer | undefined, onOutput: (chunk: Buffer) => void): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
       const fail = (err: ArxError): void => reject(err);
       this.inFlight.add(fail);
-      const done = (result: CompactWalk | undefined): void => {
+      const done = (ran: boolean): void => {
         this.inFlight.delete(fail);
-        resolve(result);
+        resolve(ran);
       };
       try {
         conn.client.exec(command, (err, stream) => {
-          // A server that runs no commands (an SFTP-only account) refuses the channel.
-          if (err) return done(undefined);
-          stream.on('data', (chunk: Buffer) => parser.feed(chunk));
+          if (err) return done(false);
+          stream.on('data', onOutput);
           stream.stderr.resume();
           stream.on('error', () => undefined);
-          stream.on('close', () => done(parser.finish()));
-          // Nothing to read on its input: a forced SFTP server in its place ends at once.
-          stream.end();
+          stream.on('close', () => done(true));
+          stream.end(input);
         });
       } catch {
-        done(undefined);
+        done(false);
       }
+    });
+  }
+
+  /**
+   * Create many new small files at once (see batch-upload.ts). Each file's
+   * outcome goes to `onEach` as it is known: its entry, or an error (one that
+   * appeared meanwhile is CHANGED_DURING_SYNC). false: this server cannot
+   * unpack batches, nothing was placed, and the caller writes the files one by one.
+   */
+  async createMany(files: readonly BatchFile[], onEach: (file: BatchFile, outcome: RemoteEntry | ArxError) => void): Promise<boolean> {
+    const conn = await this.connect();
+    if (!this.batchUploads) return false;
+    for (const f of files) assertSafeRelativePath(f.path);
+    // Each file's temporary sits in its own folder: the link that places it stays inside that folder.
+    const temps = files.map((f) => `${f.path.slice(0, f.path.lastIndexOf('/') + 1)}${tempName(this.writer)}`);
+    const manifest = tempName(this.writer);
+    const archive = await tarOf([
+      ...files.map((f, i) => ({ name: temps[i]!, data: f.data, mtimeMs: f.mtimeMs })),
+      { name: manifest, data: manifestOf(files.map((f, i) => ({ temp: temps[i]!, path: f.path }))), mtimeMs: Date.now() },
+    ]);
+    let output = '';
+    const ran = await this.runCommand(conn, unpackCommand(this.root, manifest), archive, (chunk) => {
+      output += chunk.toString('latin1');
+    });
+    const { unpacked, letters } = placementOf(output);
+    if (!unpacked) {
+      this.batchUploads = false;
+      // tar may have unpacked part of the archive before it failed.
+      if (ran) await inLanes([...temps, manifest], 32, (t) => this.unlinkQuietly(this.abs(t)));
+      return false;
+    }
+    // perl did not run to the end (or at all): its manifest is still there.
+    if (letters.length < files.length) await this.unlinkQuietly(this.abs(manifest));
+    const entryOf = (f: BatchFile): RemoteEntry => ({ kind: 'file', size: f.data.length, mtimeMs: Math.floor(f.mtimeMs / 1000) * 1000 });
+    const unplaced: number[] = [];
+    files.forEach((f, i) => {
+      if (letters[i] === PLACED) onEach(f, entryOf(f));
+      else if (letters[i] === EXISTED) onEach(f, new ChangedDuringSyncError(this.abs(f.path)));
+      else unplaced.push(i);
+    });
+    // What the server could not link: a create-only SFTP rename each.
+    await inLanes(unplaced, 32, async (i) => {
+      const f = files[i]!;
+      try {
+        await this.createAbs(this.abs(temps[i]!), this.abs(f.path));
+        onEach(f, entryOf(f));
+      } catch (err) {
+        if (err instanceof ArxError && err.category === 'network') throw err;
+        await this.unlinkQuietly(this.abs(temps[i]!));
+        onEach(f, err instanceof ArxError ? err : this.mapError(err, `placing ${this.abs(f.path)}`));
+      }
+    });
+    return true;
+  }
+
+  /** Remove a file if it is there; only a lost connection is an error. */
+  private async unlinkQuietly(abs: string): Promise<void> {
+    await this.call<void>(`removing ${abs}`, (s, cb) => s.unlink(abs, cb)).catch((err: unknown) => {
+      if (err instanceof ArxError && err.category === 'network') throw err;
     });
   }
 
@@ -346,7 +419,7 @@ export class SftpRemote implements Remote {
       if (opts.expectAbsent) await this.createAbs(tmp, target);
       else await this.renameAbs(tmp, target);
     } catch (err) {
-      await this.call<void>(`removing ${tmp}`, (s, cb) => s.unlink(tmp, cb)).catch(() => undefined);
+      await this.unlinkQuietly(tmp).catch(() => undefined);
       if (err instanceof ArxError) throw err;
       throw this.mapError(err, `writing ${target}`);
     }
