@@ -87,6 +87,17 @@ function releaseStreamedChunks(): void {
 
 const RELEASE_EVERY = 48 * 1024 * 1024;
 
+/**
+ * Batches keep their buffers (the files, the archive, the packets) alive
+ * long enough to outlive the young generation: collect once that much
+ * buffer memory is held, rather than when the heap's own limits say so.
+ */
+const BATCH_BUFFERS_HELD = 24 * 1024 * 1024;
+
+function releaseHeldBuffers(): void {
+  if (process.memoryUsage().arrayBuffers > BATCH_BUFFERS_HELD) releaseStreamedChunks();
+}
+
 /** Per-lane read buffer: most project files (symbols, rules) are far smaller. */
 const SCRATCH_BYTES = 256 * 1024;
 
@@ -354,6 +365,7 @@ export class Executor {
         return;
       }
       const outcome = await this.createBatch(batch);
+      releaseHeldBuffers();
       if (outcome.left.length > 0) rest.push(...outcome.left);
       if (!outcome.batched) batching = false;
     };
@@ -374,12 +386,19 @@ export class Executor {
     const local = this.ctx.sides.local;
     const files: BatchFile[] = [];
     const pending = new Map<BatchFile, Action>();
+    // One buffer holds the whole batch, each file read into its own slice: a buffer per small
+    // file would be freed only by a full garbage collection, and tens of thousands add up.
+    let total = 0;
+    for (const a of actions) total += (this.ctx.scanned.local.get(a.path) as FileEntry).size;
+    const arena = Buffer.allocUnsafeSlow(total);
+    let offset = 0;
     for (const a of actions) {
       await this.guarded(a, async () => {
         const src = this.ctx.scanned.local.get(a.path) as FileEntry;
         this.ctx.onEvent?.({ type: 'start', action: a, bytes: src.size });
-        // Its own buffer: the batch holds every file until it is sent.
-        const data = await local.readAll(a.path);
+        const slice = arena.subarray(offset, offset + src.size);
+        offset += src.size;
+        const data = await local.readAll(a.path, slice);
         if (data.length !== src.size || (src.hash !== undefined && sha256(data) !== src.hash)) throw new ChangedDuringSyncError(a.path);
         if (!this.sameStat('local', await local.stat(a.path), src)) throw new ChangedDuringSyncError(a.path);
         const f = { path: a.path, data, mtimeMs: src.mtimeMs };
