@@ -70,7 +70,9 @@ function descendants(pid: number): number[] {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const [state, ppidField] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue; // exited, not yet reaped: nothing left to stop
+      const ppid = Number(ppidField);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
     } catch {
       // exited meanwhile
@@ -151,14 +153,21 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       child = undefined;
       if (!c || c.exitCode !== null) return;
       const exited = new Promise((r) => c.once('exit', r));
-      // The listener and every session it forked (sessions may leave its process group).
-      for (const pid of [...descendants(c.pid!), c.pid!]) {
+      const kill = (pid: number, signal: NodeJS.Signals): void => {
         try {
-          process.kill(pid, 'SIGKILL');
+          process.kill(pid, signal);
         } catch {
           // already gone
         }
+      };
+      // The listener stops accepting, then every session it forked (sessions may leave its process
+      // group, and fork commands while being killed: again until none is left), then the listener.
+      kill(c.pid!, 'SIGSTOP');
+      for (let left = descendants(c.pid!); left.length > 0; left = descendants(c.pid!)) {
+        for (const pid of left) kill(pid, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 5));
       }
+      kill(c.pid!, 'SIGKILL');
       await exited;
     },
     newHostKey() {

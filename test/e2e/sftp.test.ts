@@ -177,6 +177,28 @@ describe.runIf(haveSshd())('SFTP remote', () => {
     });
   });
 
+  /**
+   * Sync side a, stop the server once `underWay` holds (polled every `pollMs`), restart it
+   * after the sync ended, and check that the sync failed as a network fault (exit 5).
+   */
+  async function syncCutOff(t: TwoSided, underWay: () => boolean, pollMs: number): Promise<void> {
+    const child = arxSpawn(['sync', '--json', '--quiet'], { cwd: t.a, env: t.env });
+    let out = '';
+    let errOut = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (errOut += d));
+    const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? -1)));
+    for (let i = 0; i < 15_000 / pollMs && !underWay(); i++) await new Promise((r) => setTimeout(r, pollMs));
+    expect(underWay()).toBe(true);
+    await sshd.stop();
+    const code = await done;
+    await sshd.start();
+    expect(code, `${out}\n${errOut}`).toBe(5);
+    const status = JSON.parse(out);
+    expect(status.status).toBe('failed');
+    expect(status.errors[0].type).toBe('network');
+  }
+
   describe('network faults', () => {
     it('a server that is down fails the sync with exit 5 and a network error, changing nothing', async () => {
       const t = twoSided('n1', {}, viaSshd(sshd));
@@ -211,24 +233,10 @@ describe.runIf(haveSshd())('SFTP remote', () => {
       const big = Buffer.alloc(400 * 1024 * 1024, 7);
       for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
       write(t.a, 'models/huge.ifc', big);
-      const child = arxSpawn(['sync', '--json', '--quiet'], { cwd: t.a, env: t.env });
-      let out = '';
-      let errOut = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (errOut += d));
-      const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? -1)));
       // Stop the server once the upload is under way (a temporary file is growing on the server).
       const models = join(t.remote, 'models');
       const growing = (): boolean => existsSync(models) && readdirSync(models).some((n) => n.startsWith('.arx-tmp-') && statSync(join(models, n)).size > 0);
-      for (let i = 0; i < 2000 && !growing(); i++) await new Promise((r) => setTimeout(r, 10));
-      expect(growing()).toBe(true);
-      await sshd.stop();
-      const code = await done;
-      await sshd.start();
-      expect(code, `${out}\n${errOut}`).toBe(5);
-      const status = JSON.parse(out);
-      expect(status.status).toBe('failed');
-      expect(status.errors[0].type).toBe('network');
+      await syncCutOff(t, growing, 10);
       expect(existsSync(join(t.remote, 'models/huge.ifc'))).toBe(false);
       expect(snapshot(t.a).get('models/huge.ifc')).toBeDefined();
       // Restarted: the next sync finishes the job and cleans the leftover temporary.
@@ -243,24 +251,9 @@ describe.runIf(haveSshd())('SFTP remote', () => {
       const t = twoSided('n3', {}, viaSshd(sshd));
       const count = 12_000;
       for (let i = 0; i < count; i++) write(t.a, `symbols/g${String(i % 60).padStart(2, '0')}/s${i}.json`, `{"id":${i},"pad":"${'p'.repeat(i % 200)}"}`);
-      const child = arxSpawn(['sync', '--json', '--quiet'], { cwd: t.a, env: t.env });
-      let out = '';
-      let errOut = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (errOut += d));
-      const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? -1)));
       // Stop the server once files have begun to land.
       const first = join(t.remote, 'symbols/g00');
-      const landed = (): boolean => existsSync(first) && readdirSync(first).some((n) => n.endsWith('.json'));
-      for (let i = 0; i < 3000 && !landed(); i++) await new Promise((r) => setTimeout(r, 5));
-      expect(landed()).toBe(true);
-      await sshd.stop();
-      const code = await done;
-      await sshd.start();
-      expect(code, `${out}\n${errOut}`).toBe(5);
-      const status = JSON.parse(out);
-      expect(status.status).toBe('failed');
-      expect(status.errors[0].type).toBe('network');
+      await syncCutOff(t, () => existsSync(first) && readdirSync(first).some((n) => n.endsWith('.json')), 5);
       // Whatever is on the server under a project name is whole; the rest did not arrive yet.
       const local = snapshot(t.a, ['.arx', 'arxfile.json']);
       const onServer = [...snapshot(t.remote, ['arxfile.json'])].filter(([p]) => !p.split('/').pop()!.startsWith('.arx-tmp-'));

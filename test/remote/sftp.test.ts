@@ -4,7 +4,7 @@
  * `find` on the server) and once on an SFTP-only account (listings over SFTP).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,6 +239,10 @@ describe('SFTP batch uploads', () => {
     const root = await folderFor(batch);
     writeFileSync(join(root, 'symbols/av/s7.json'), 'theirs');
     writeFileSync(join(root, 'line\nbreak.json'), 'theirs too');
+    // Already there with the same content and time (left by a batch cut off before it reported): placed.
+    const same = batch.find((f) => f.path === 'symbols/av/s9.json')!;
+    writeFileSync(join(root, same.path), same.data);
+    utimesSync(join(root, same.path), Math.floor(same.mtimeMs / 1000), Math.floor(same.mtimeMs / 1000));
     const remote = sftpRemote(sshd, root);
     try {
       const { batched, outcomes } = await createMany(remote, batch);
@@ -260,6 +264,9 @@ describe('SFTP batch uploads', () => {
     const batch = files();
     const root = await folderFor(batch);
     writeFileSync(join(root, 'symbols/av/s3.json'), 'theirs');
+    const same = batch.find((f) => f.path === 'symbols/av/s9.json')!;
+    writeFileSync(join(root, same.path), same.data);
+    utimesSync(join(root, same.path), Math.floor(same.mtimeMs / 1000), Math.floor(same.mtimeMs / 1000));
     const remote = sftpRemote(noPerl, root);
     try {
       const { batched, outcomes } = await createMany(remote, batch);

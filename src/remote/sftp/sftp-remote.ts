@@ -290,11 +290,15 @@ export class SftpRemote implements Remote {
     if (letters.length < files.length) await this.unlinkQuietly(this.abs(manifest));
     const entryOf = (f: BatchFile): RemoteEntry => ({ kind: 'file', size: f.data.length, mtimeMs: Math.floor(f.mtimeMs / 1000) * 1000 });
     const unplaced: number[] = [];
+    const existed: BatchFile[] = [];
     files.forEach((f, i) => {
       if (letters[i] === PLACED) onEach(f, entryOf(f));
-      else if (letters[i] === EXISTED) onEach(f, new ChangedDuringSyncError(this.abs(f.path)));
+      else if (letters[i] === EXISTED) existed.push(f);
       else unplaced.push(i);
     });
+    // A file there already with the same content and time is as good as placed (a batch cut off
+    // before it reported, say); anything else appeared meanwhile and is left alone.
+    await inLanes(existed, 32, async (f) => onEach(f, (await this.holdsContent(f)) ? entryOf(f) : new ChangedDuringSyncError(this.abs(f.path))));
     // What the server could not link: a create-only SFTP rename each.
     await inLanes(unplaced, 32, async (i) => {
       const f = files[i]!;
@@ -304,10 +308,19 @@ export class SftpRemote implements Remote {
       } catch (err) {
         if (err instanceof ArxError && err.category === 'network') throw err;
         await this.unlinkQuietly(this.abs(temps[i]!));
-        onEach(f, err instanceof ArxError ? err : this.mapError(err, `placing ${this.abs(f.path)}`));
+        // perl may have placed it and been stopped before it said so: the same content is no conflict.
+        if (err instanceof ArxError && err.code === 'CHANGED_DURING_SYNC' && (await this.holdsContent(f))) onEach(f, entryOf(f));
+        else onEach(f, err instanceof ArxError ? err : this.mapError(err, `placing ${this.abs(f.path)}`));
       }
     });
     return true;
+  }
+
+  /** Does the server hold exactly this file (content and whole-second time)? */
+  private async holdsContent(f: BatchFile): Promise<boolean> {
+    const st = await this.lstatAbs(this.abs(f.path));
+    if (st === undefined || kindOf(st.mode) !== 'file' || st.size !== f.data.length || st.mtime !== Math.floor(f.mtimeMs / 1000)) return false;
+    return (await this.readAll(f.path)).equals(f.data);
   }
 
   /** Remove a file if it is there; only a lost connection is an error. */
