@@ -319,7 +319,18 @@ export class Executor {
       hash = digest;
       releaseStreamedChunks();
     }
+    this.bytesSinceRelease += written.size;
+    if (this.bytesSinceRelease > RELEASE_EVERY) {
+      this.bytesSinceRelease = 0;
+      releaseStreamedChunks();
+    }
+    this.recordCopy(a, src, hash, written);
+  }
+
+  /** A copy that landed: its base (the destination as written, the source as scanned), counts, event. */
+  private recordCopy(a: Action, src: FileEntry, hash: string, written: RemoteEntry): void {
     const now = Date.now();
+    const to = a.to!;
     this.commit(a.path, {
       kind: 'file',
       hash,
@@ -329,11 +340,6 @@ export class Executor {
     if (to === 'remote') this.result.uploaded++;
     else this.result.downloaded++;
     this.result.bytes += written.size;
-    this.bytesSinceRelease += written.size;
-    if (this.bytesSinceRelease > RELEASE_EVERY) {
-      this.bytesSinceRelease = 0;
-      releaseStreamedChunks();
-    }
     this.ctx.onEvent?.({ type: 'done', action: a, bytes: written.size });
   }
 
@@ -412,7 +418,11 @@ export class Executor {
       const batched = await this.ctx.sides.remote.createMany!(files, (f, outcome) => {
         const a = pending.get(f)!;
         pending.delete(f);
-        if (!(outcome instanceof ArxError)) this.recordUpload(a, f.data, outcome);
+        if (!(outcome instanceof ArxError)) {
+          const src = this.ctx.scanned.local.get(a.path) as FileEntry;
+          this.ctx.onEvent?.({ type: 'progress', action: a, bytes: outcome.size });
+          this.recordCopy(a, src, src.hash ?? sha256(f.data), outcome);
+        }
         else if (outcome.code === 'CHANGED_DURING_SYNC') void this.guarded(a, () => Promise.reject(outcome));
         else left.push(a);
       });
@@ -421,21 +431,6 @@ export class Executor {
       if (!(err instanceof ArxError && err.category === 'network')) throw err;
       return { left: [...left, ...pending.values()], batched: false };
     }
-  }
-
-  /** A batched file that landed: base, counts, events. */
-  private recordUpload(a: Action, data: Buffer, outcome: RemoteEntry): void {
-    const src = this.ctx.scanned.local.get(a.path) as FileEntry;
-    this.commit(a.path, {
-      kind: 'file',
-      hash: src.hash ?? sha256(data),
-      local: localStat(src, this.ctx.scanTime),
-      remote: remoteStat(outcome, Date.now(), this.precision()),
-    });
-    this.result.uploaded++;
-    this.result.bytes += outcome.size;
-    this.ctx.onEvent?.({ type: 'progress', action: a, bytes: outcome.size });
-    this.ctx.onEvent?.({ type: 'done', action: a, bytes: outcome.size });
   }
 
   /** Pass data through, hashing it and reporting bytes as they flow. */

@@ -200,6 +200,13 @@ describe('SFTP batch uploads', () => {
     return { batched, outcomes };
   }
 
+  /** The batch's file already on the server, with its content and whole-second time (as a batch cut off before it reported leaves it). */
+  function putAlready(root: string, batch: BatchFile[], path: string): void {
+    const f = batch.find((b) => b.path === path)!;
+    writeFileSync(join(root, path), f.data);
+    utimesSync(join(root, path), Math.floor(f.mtimeMs / 1000), Math.floor(f.mtimeMs / 1000));
+  }
+
   function leftovers(root: string): string[] {
     return (readdirSync(root, { recursive: true }) as string[]).filter((p) => p.split('/').some((n) => n.startsWith('.arx-tmp-')));
   }
@@ -240,9 +247,7 @@ describe('SFTP batch uploads', () => {
     writeFileSync(join(root, 'symbols/av/s7.json'), 'theirs');
     writeFileSync(join(root, 'line\nbreak.json'), 'theirs too');
     // Already there with the same content and time (left by a batch cut off before it reported): placed.
-    const same = batch.find((f) => f.path === 'symbols/av/s9.json')!;
-    writeFileSync(join(root, same.path), same.data);
-    utimesSync(join(root, same.path), Math.floor(same.mtimeMs / 1000), Math.floor(same.mtimeMs / 1000));
+    putAlready(root, batch, 'symbols/av/s9.json');
     const remote = sftpRemote(sshd, root);
     try {
       const { batched, outcomes } = await createMany(remote, batch);
@@ -264,9 +269,7 @@ describe('SFTP batch uploads', () => {
     const batch = files();
     const root = await folderFor(batch);
     writeFileSync(join(root, 'symbols/av/s3.json'), 'theirs');
-    const same = batch.find((f) => f.path === 'symbols/av/s9.json')!;
-    writeFileSync(join(root, same.path), same.data);
-    utimesSync(join(root, same.path), Math.floor(same.mtimeMs / 1000), Math.floor(same.mtimeMs / 1000));
+    putAlready(root, batch, 'symbols/av/s9.json');
     const remote = sftpRemote(noPerl, root);
     try {
       const { batched, outcomes } = await createMany(remote, batch);

@@ -35,9 +35,9 @@ const PLACE_SCRIPT = [
   'local $/ = "\\0";',
   'while (defined(my $t = <$m>)) {',
   '  chomp $t; my $f = <$m>; last unless defined $f; chomp $f;',
-  '  if (link($t, $f)) { unlink($t); print "1" }',
-  '  elsif ($!{EEXIST}) { unlink($t); print "e" }',
-  '  else { print "x" }',
+  `  if (link($t, $f)) { unlink($t); print "${PLACED}" }`,
+  `  elsif ($!{EEXIST}) { unlink($t); print "${EXISTED}" }`,
+  `  else { print "${NOT_PLACED}" }`,
   '}',
   'close($m); unlink($ARGV[0]);',
 ].join(' ');
@@ -57,10 +57,12 @@ export interface Placement {
   letters: string;
 }
 
+const NOT_A_LETTER = new RegExp(`[^${PLACED}${EXISTED}${NOT_PLACED}]`, 'g');
+
 export function placementOf(output: string): Placement {
   const at = output.indexOf(UNPACKED);
   if (at < 0) return { unpacked: false, letters: '' };
-  return { unpacked: true, letters: output.slice(at + UNPACKED.length).replace(/[^1ex]/g, '') };
+  return { unpacked: true, letters: output.slice(at + UNPACKED.length).replace(NOT_A_LETTER, '') };
 }
 
 /** The manifest: NUL-terminated temporary and final names, relative to the remote folder. */

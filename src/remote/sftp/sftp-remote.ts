@@ -66,17 +66,16 @@ export class SftpRemote implements Remote {
   /** How the last listing was taken (diagnostics and tests). */
   listedBy: 'find' | 'sftp' | undefined;
   /** false once a batch could not be unpacked on the server: files are written one by one from then on. */
-  private batchUploads: boolean;
+  private batchUploads = true;
 
   constructor(
     private readonly ssh: SshOptions,
     /** remote.path joined with sync.remote_path: absolute, or relative to the login folder. */
     private readonly folder: string,
     private readonly writer: string,
-    opts: { findListing?: boolean; batchUploads?: boolean } = {},
+    opts: { findListing?: boolean } = {},
   ) {
     this.findListing = opts.findListing ?? true;
-    this.batchUploads = opts.batchUploads ?? true;
   }
 
   describe(): string {
