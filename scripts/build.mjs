@@ -1,5 +1,5 @@
-// Bundle the CLI (and the benchmark) into single ES modules: one file loads
-// much faster than hundreds of small ones. Native better-sqlite3 stays external.
+// Bundle the CLI (and the benchmark) into single files: one file loads much
+// faster than hundreds of small ones. Native better-sqlite3 stays external.
 import { build } from 'esbuild';
 
 const common = {
@@ -20,6 +20,24 @@ const common = {
 
 import { rmSync } from 'node:fs';
 rmSync('dist', { recursive: true, force: true });
-await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/arx.mjs' });
+// The CLI itself is CommonJS, so that bin/arx can start it from V8's code cache (see src/cli/launch.ts).
+// ssh2 is bundled too (its native cipher binding stays in node_modules, see below).
+const ssh2Binding = {
+  name: 'ssh2-binding',
+  setup(b) {
+    b.onResolve({ filter: /sshcrypto\.node$/ }, () => ({ path: 'ssh2/lib/protocol/crypto/build/Release/sshcrypto.node', external: true }));
+  },
+};
+await build({
+  ...common,
+  format: 'cjs',
+  external: ['ajv', 'better-sqlite3', 'cpu-features'],
+  plugins: [ssh2Binding],
+  define: { 'import.meta.url': '__arxUrl' },
+  banner: { js: "const __arxUrl = require('node:url').pathToFileURL(__filename).href;" },
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/arx.cjs',
+});
+await build({ ...common, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/launch.mjs' });
 await build({ ...common, entryPoints: ['src/scan/walk-worker.ts'], outfile: 'dist/walk-worker.mjs' });
 await build({ ...common, entryPoints: ['bench/run.ts'], outfile: 'dist/bench.mjs' });

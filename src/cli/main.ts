@@ -87,4 +87,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// An error that escapes main is a bug: Node prints it and exits 1 (EXIT.INTERNAL).
+void main();

@@ -40,34 +40,65 @@ const ANCHORS: readonly string[] = [PROJECT_FILE];
 /** Above this many synced paths, only the remote is walked on another thread (see gather). */
 export const ONE_WALK_ASIDE_ABOVE = 75_000;
 
-export async function gather(session: Session, filter: PathFilter, opts: { now: number; parallel: number }): Promise<Gathered> {
+/** Both sides' walks, under way (see startScans). */
+export interface Scans {
+  filter: PathFilter;
+  /** When the walks began: what they saw is at least this old (see isRacy). */
+  time: number;
+  listing: Promise<CompactWalk | ListResult> | undefined;
+  walking: Promise<CompactWalk> | undefined;
+  knownLocal: KnownRows;
+  knownRemote: KnownRows;
+  /** The base from its snapshot; undefined: gather loads it row by row. */
+  snapshot: BaseTable | undefined;
+}
+
+/**
+ * Start walking both sides, the project folder first: its `find` then runs
+ * beside the rest of the start-up (loading the base, logging in to the server).
+ */
+export function startScans(session: Session, filter: PathFilter, now: number): Scans {
   const { store, remote, remoteId } = session;
-  // Start both walks before the synchronous work below (loading the base), so they overlap it.
-  // (Held in `let`s and dropped once merged: a walk of a large project is tens of megabytes.)
   // Entries that still hold the base may be left out of the listings (their rows noted): a large
   // project that changed little then keeps little in memory. Not with include patterns, which
   // need every entry to know which folders to keep.
   const consult = (filter.settings?.include.length ?? 0) === 0;
-  const precision = remote.capabilities.mtimePrecisionMs;
   const knownLocal = new KnownRows('local', 1);
-  const knownRemote = new KnownRows('remote', precision);
-  let listing: Promise<CompactWalk | ListResult> | undefined = remote.listCompact ? remote.listCompact(filter, undefined, consult ? knownRemote : undefined) : remote.list(filter);
-  listing.catch(() => undefined);
+  const knownRemote = new KnownRows('remote', remote.capabilities.mtimePrecisionMs);
   // Both walks beside the base load is fastest. Where the walk runs in Node, a very large project
   // walks its own folder after the load instead, so that two walks in Node and the state are never
   // in memory at once (find's listing is as small as the walk's result, so it always starts now).
   const walkAside = FIND_WALKS || store.countBase(remoteId) <= ONE_WALK_ASIDE_ABOVE;
-  let walking: Promise<CompactWalk> | undefined = walkAside ? walkProject(session.cfg.projectRoot, filter, true, consult ? knownLocal : undefined) : undefined;
+  const walking = walkAside ? walkProject(session.cfg.projectRoot, filter, true, consult ? knownLocal : undefined) : undefined;
   walking?.catch(() => undefined);
+  const listing = remote.listCompact ? remote.listCompact(filter, undefined, consult ? knownRemote : undefined) : remote.list(filter);
+  listing.catch(() => undefined);
   releaseWarmWalkers();
-
-  const states = new Map<string, PathState>();
   // The listings consult the base as soon as it exists (while it loads row by row, what it holds so far).
   const snapshot = store.baseSnapshot(remoteId);
-  const base = snapshot ?? new BaseTable();
-  knownLocal.base = base;
-  knownRemote.base = base;
-  if (snapshot === undefined) await loadRows(store, remoteId, base);
+  knownLocal.base = snapshot;
+  knownRemote.base = snapshot;
+  return { filter, time: now, listing, walking, knownLocal, knownRemote, snapshot };
+}
+
+export async function gather(session: Session, scans: Scans, opts: { parallel: number }): Promise<Gathered> {
+  const { store, remote, remoteId } = session;
+  const { filter, knownLocal, knownRemote } = scans;
+  const consult = (filter.settings?.include.length ?? 0) === 0;
+  const precision = remote.capabilities.mtimePrecisionMs;
+  // (The walks are held in `let`s and dropped once merged: a walk of a large project is tens of megabytes.)
+  let listing = scans.listing;
+  let walking = scans.walking;
+  scans.listing = undefined;
+  scans.walking = undefined;
+
+  const states = new Map<string, PathState>();
+  const base = scans.snapshot ?? new BaseTable();
+  if (scans.snapshot === undefined) {
+    knownLocal.base = base;
+    knownRemote.base = base;
+    await loadRows(store, remoteId, base);
+  }
   // What this sync changes in the base is tracked from here, for the next snapshot.
   store.trackBaseChanges(remoteId);
   const counts: SafetyCounts = { baseFiles: 0, anchoredBaseFiles: 0, holds: { local: 0, remote: 0 } };
@@ -88,7 +119,7 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   localWalk.paths.length = 0;
 
   // The listing first: it reports a failure to connect (see openRemote) without a second attempt.
-  const listedAnyway = await listing;
+  const listedAnyway = await listing!;
   listing = undefined;
   const remoteExists = await remote.rootExists();
   const listed = remoteExists ? listedAnyway : undefined;
@@ -100,7 +131,7 @@ export async function gather(session: Session, filter: PathFilter, opts: { now: 
   }
   // A new local file (no base, nothing on the remote) is simply copied: its content is read
   // (and hashed) once, by the copy, not also here.
-  const hashing = await hashLocalFiles(session.cfg.projectRoot, states, statCache, { now: opts.now, skip: (s) => s.base === undefined && s.remote === undefined });
+  const hashing = await hashLocalFiles(session.cfg.projectRoot, states, statCache, { now: scans.time, skip: (s) => s.base === undefined && s.remote === undefined });
   localProblems.unreadable.push(...hashing.unreadable);
 
   settleSame(states, base, same);
@@ -124,16 +155,26 @@ class KnownRows implements KnownBase {
     private readonly precision: number,
   ) {}
 
-  rowHolding(path: string, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): number {
-    const row = this.base?.rowOf(path);
-    if (row === undefined) return -1;
+  rowOf(path: string): number {
+    return this.base?.rowOf(path) ?? -1;
+  }
+
+  rowOfBytes(buf: Uint8Array, start: number, end: number): number {
+    return this.base?.rowOfBytes(buf, start, end) ?? -1;
+  }
+
+  pathOf(row: number): string {
+    return this.base!.paths[row]!;
+  }
+
+  holds(row: number, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): boolean {
     const e = this.seen;
     e.kind = isDir ? 'dir' : 'file';
     e.size = size;
     e.mtimeMs = mtimeMs;
     e.ctimeMs = ctimeMs;
     e.ino = ino;
-    return this.base!.holds(row, this.side, e, this.precision) ? row : -1;
+    return this.base!.holds(row, this.side, e, this.precision);
   }
 }
 

@@ -16,7 +16,7 @@ import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, status
 import { buildFilter, readArxignore } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
-import { gather, type Gathered } from './gather.js';
+import { gather, startScans, type Gathered, type Scans } from './gather.js';
 import { resolveByPolicy } from './auto-resolve.js';
 import { CONTENT_DIR, keepMergeableContent } from './keep-content.js';
 import { ContentStore } from './content-store.js';
@@ -67,9 +67,13 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
       session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, json);
       await saveStatusFile(session.stateDir, status);
     };
+    const chains = opts.commands !== false;
+    // pre_sync commands may change the project, so the scans wait for them; without any they start
+    // at once, beside the rest of the start-up.
+    const preSync = chains && !opts.dryRun && cfg.commands.pre_sync.length > 0;
+    const early = preSync ? undefined : failureOr(() => beginScans(session, clock));
     await markInterrupted(session);
     await persist();
-    const chains = opts.commands !== false;
     const chain = (phase: ChainPhase): Promise<ChainResult> =>
       runChain(phase, cfg.commands[phase], {
         projectRoot: cfg.projectRoot,
@@ -84,7 +88,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     const go = !chains || opts.dryRun || (await chain('pre_sync')).failure === undefined;
     if (go) {
       try {
-        await syncBody(session, status, opts, clock);
+        await syncBody(session, status, opts, clock, early);
       } catch (err) {
         const e = toArxError(err);
         if (e.category === 'cancelled') status.status = 'cancelled';
@@ -130,19 +134,36 @@ async function markInterrupted(session: Session): Promise<void> {
 }
 
 
-async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions, clock: () => Date): Promise<void> {
-  const { cfg, store, remote, remoteId } = session;
-  const emit = opts.onEvent ?? (() => undefined);
+/** Start scanning both sides (see startScans). */
+function beginScans(session: Session, clock: () => Date): Scans {
+  const { cfg } = session;
   const filter = buildFilter({
     arxignore: readArxignore(cfg.projectRoot),
     include: cfg.sync.include_patterns,
     exclude: cfg.sync.exclude_patterns,
     maxFileSize: cfg.sync.max_file_size,
   });
+  return startScans(session, filter, clock().getTime());
+}
 
+/** The value, or what it threw (reported where the value is used). */
+function failureOr<T>(make: () => T): T | { failure: unknown } {
+  try {
+    return make();
+  } catch (failure) {
+    return { failure };
+  }
+}
+
+/** `early`: the scans, when they began before the pre_sync commands (there were none). */
+async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions, clock: () => Date, early: Scans | { failure: unknown } | undefined): Promise<void> {
+  const { cfg, store, remote, remoteId } = session;
+  const emit = opts.onEvent ?? (() => undefined);
   emit({ type: 'phase', phase: 'scan', message: `scanning ${cfg.projectRoot} and ${remote.describe()}` });
-  const scanTime = clock().getTime();
-  const g = await gather(session, filter, { now: scanTime, parallel: cfg.sync.parallel });
+  if (early !== undefined && 'failure' in early) throw early.failure;
+  const scans = early ?? beginScans(session, clock);
+  const scanTime = scans.time;
+  const g = await gather(session, scans, { parallel: cfg.sync.parallel });
   throwIfCancelled(opts.signal);
   const { states } = g;
   reportSkipped(status, g.local, g.remote);

@@ -41,8 +41,14 @@ export interface ListFilter {
 
 /** The base as a listing may consult it (see Remote.listCompact). */
 export interface KnownBase {
-  /** The base row that this entry provably still holds, or -1. */
-  rowHolding(path: string, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): number;
+  /** The base row of `path`, or -1. */
+  rowOf(path: string): number;
+  /** The base row of the path whose UTF-8 bytes are buf[start..end), or -1 (no string needed). */
+  rowOfBytes(buf: Uint8Array, start: number, end: number): number;
+  /** The path of a base row (the base's own string). */
+  pathOf(row: number): string;
+  /** Does this entry provably still hold the base row? */
+  holds(row: number, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): boolean;
 }
 
 export interface ListResult {

@@ -34,11 +34,28 @@ export interface FindParserOptions {
 }
 
 const SPACE = 0x20;
+const SLASH = 0x2f;
 const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 const TYPE_DIR = 0x64; // 'd'
 const TYPE_FILE = 0x66; // 'f'
+
+const TEMP_PREFIX_BYTES = Buffer.from(TEMP_PREFIX);
+
+/** Is the last name of the path in buf[start..end) a temporary's? ('/' is one byte in UTF-8, never part of another character.) */
+function nameIsTemporary(buf: Buffer, start: number, end: number): boolean {
+  let name = end;
+  while (name > start && buf[name - 1] !== SLASH) name--;
+  if (end - name < TEMP_PREFIX_BYTES.length) return false;
+  for (let i = 0; i < TEMP_PREFIX_BYTES.length; i++) if (buf[name + i] !== TEMP_PREFIX_BYTES[i]) return false;
+  return true;
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
+}
 
 /**
  * Reads one record's fields left to right. Numbers come back as values and
@@ -184,19 +201,27 @@ export class FindListingParser {
       this.malformed = true;
       return;
     }
-    const rel = buf.toString('utf8', c.at, end);
-    // A name that is not UTF-8 cannot be named again from a string: set aside, like a special file.
-    const garbled = rel.includes('\uFFFD') && !buf.subarray(c.at, end).equals(Buffer.from(rel));
-    const path = this.prefix === '' ? rel : `${this.prefix}/${rel}`;
-    const slash = path.lastIndexOf('/');
+    // A path the base has is its own string: no decoding and no new string (most entries of a
+    // sync that changes little). (A base path is well-formed UTF-8, so never garbled.)
+    const known = this.known;
+    const row = known !== undefined && this.prefix === '' ? known.rowOfBytes(buf, c.at, end) : -1;
+    let path: string;
+    let garbled = false;
+    if (row !== -1) path = known!.pathOf(row);
+    else {
+      const rel = buf.toString('utf8', c.at, end);
+      // A name that is not UTF-8 cannot be named again from a string: set aside, like a special file.
+      garbled = rel.includes('\uFFFD') && !buf.subarray(c.at, end).equals(Buffer.from(rel));
+      path = this.prefix === '' ? rel : `${this.prefix}/${rel}`;
+    }
     // Only inside listed folders (as a walk, which never opens an excluded or temporary folder).
     // find prints a folder before its contents, so while none was left out, every parent is listed.
-    if (this.unlisted > 0 && !this.listed.has(slash === -1 ? '' : path.slice(0, slash))) return;
+    if (this.unlisted > 0 && !this.listed.has(parentOf(path))) return;
     const filter = this.filter;
     if (garbled) {
       this.problems.special.push(path);
       if (type === TYPE_DIR) this.unlisted++;
-    } else if (path.startsWith(TEMP_PREFIX, slash + 1)) {
+    } else if (nameIsTemporary(buf, c.at, end)) {
       this.problems.temporaries.push(path);
       if (type === TYPE_DIR) this.unlisted++;
     } else if (type === TYPE_DIR) {
@@ -205,17 +230,22 @@ export class FindListingParser {
         return;
       }
       this.listed.add(path);
-      if (!this.isHeld(path, true, 0, 0, undefined, undefined)) this.built.dir(path);
+      if (!this.isHeld(path, row, true, 0, 0, undefined, undefined)) this.built.dir(path);
     } else if (filter?.excludeFile(path)) return;
     else if (type !== TYPE_FILE) this.problems.special.push(path);
     else if (filter?.maxFileSize !== undefined && size > filter.maxFileSize) this.problems.tooLarge.push(path);
-    else if (!this.isHeld(path, false, size, mtimeMs, this.identity ? ctimeMs : undefined, this.identity ? ino : undefined)) this.built.file(path, size, mtimeMs, ctimeMs, ino);
+    else if (!this.isHeld(path, row, false, size, mtimeMs, this.identity ? ctimeMs : undefined, this.identity ? ino : undefined)) this.built.file(path, size, mtimeMs, ctimeMs, ino);
   }
 
-  /** Does the entry still hold its base row (then noted, not listed)? */
-  private isHeld(path: string, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): boolean {
-    const row = this.known?.rowHolding(path, isDir, size, mtimeMs, ctimeMs, ino) ?? -1;
-    if (row < 0) return false;
+  /**
+   * Does the entry still hold its base row (then noted, not listed)? `found`:
+   * the row its bytes found, or -1 (then only a listing under a prefix looks again).
+   */
+  private isHeld(path: string, found: number, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): boolean {
+    const known = this.known;
+    if (known === undefined) return false;
+    const row = found !== -1 || this.prefix === '' ? found : known.rowOf(path);
+    if (row === -1 || !known.holds(row, isDir, size, mtimeMs, ctimeMs, ino)) return false;
     this.held.push(row);
     return true;
   }

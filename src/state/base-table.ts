@@ -1,5 +1,6 @@
 /**
- * One remote's base held column by column: a path list, an index, the
+ * One remote's base held column by column: a path list, an index by path
+ * (PathIndex: a listing finds a path by its bytes), the
  * numbers in one typed array and the hashes as raw bytes. A sync compares
  * every walked entry with it, but builds an entry object only for the few
  * paths that changed: on a large project that is most of the cost of a sync
@@ -10,15 +11,16 @@
  * per path (see StateStore.baseSnapshot).
  */
 import { sameMtime, statMatches, type BaseEntry, type Side, type SideStat } from '../core/entry.js';
+import { PathIndex } from './path-index.js';
 import type { BaseRow } from './store.js';
 
 /** Numbers per row: isDir, has hash, local size, mtime, ctime, inode, remote size, mtime, racy. Absent values are NaN. */
 const STRIDE = 9;
 const HASH_BYTES = 32;
-/** Snapshot header: magic, format, row count, byte length of the paths. */
+/** Snapshot header: magic, format, row count, byte length of the paths, number of index slots. */
 const MAGIC = 0x42585241; // "ARXB"
-const FORMAT = 1;
-const HEADER = 16;
+const FORMAT = 2;
+const HEADER = 20;
 
 /** What a walk saw of a path (no object per entry: one is reused). */
 export interface SeenStat {
@@ -33,8 +35,9 @@ export interface SeenStat {
 export type BaseChange = { put: BaseRow } | { delete: string } | { deleteUnder: string };
 
 export class BaseTable {
-  readonly paths: string[] = [];
-  private readonly index = new Map<string, number>();
+  /** The path of each row (not to be changed from outside). */
+  paths: string[] = [];
+  private index = new PathIndex();
   private nums: Float64Array;
   private hashBytes: Buffer;
   private readonly seen: SideStat = { size: 0, mtimeMs: 0, ctimeMs: undefined, ino: undefined };
@@ -69,7 +72,13 @@ export class BaseTable {
 
   /** The row of `path`, or undefined when the base does not hold it. */
   rowOf(path: string): number | undefined {
-    return this.index.get(path);
+    const row = this.index.rowOf(path);
+    return row === -1 ? undefined : row;
+  }
+
+  /** The row of the path whose UTF-8 bytes are buf[start..end), or -1. */
+  rowOfBytes(buf: Uint8Array, start: number, end: number): number {
+    return this.index.rowOfBytes(buf, start, end);
   }
 
   isDir(row: number): boolean {
@@ -124,14 +133,14 @@ export class BaseTable {
   applyChanges(changes: readonly BaseChange[]): void {
     for (const c of changes) {
       if ('put' in c) {
-        const row = this.index.get(c.put[0]);
+        const row = this.rowOf(c.put[0]);
         if (row === undefined) this.add(c.put);
         else this.setRow(row, c.put);
-      } else if ('delete' in c) this.removeRow(this.index.get(c.delete));
+      } else if ('delete' in c) this.removeRow(this.rowOf(c.delete));
       else {
         // '/' sorts just before '0': strictly below the folder, as StateStore.deleteBaseUnder.
         const below = this.paths.filter((p) => p > `${c.deleteUnder}/` && p < `${c.deleteUnder}0`);
-        for (const p of below) this.removeRow(this.index.get(p));
+        for (const p of below) this.removeRow(this.rowOf(p));
       }
     }
   }
@@ -139,31 +148,33 @@ export class BaseTable {
   private removeRow(row: number | undefined): void {
     if (row === undefined) return;
     const last = this.paths.length - 1;
-    const path = this.paths[row]!;
+    this.index.removeRow(row);
     if (row !== last) {
-      const moved = this.paths[last]!;
-      this.paths[row] = moved;
-      this.index.set(moved, row);
+      this.paths[row] = this.paths[last]!;
       this.nums.copyWithin(row * STRIDE, last * STRIDE, (last + 1) * STRIDE);
       this.hashBytes.copy(this.hashBytes, row * HASH_BYTES, last * HASH_BYTES, (last + 1) * HASH_BYTES);
     }
     this.paths.pop();
-    this.index.delete(path);
   }
 
-  /** The snapshot form: header, numbers, hashes, then the paths separated by NUL. */
+  /** The snapshot form: header, numbers, hashes, the path index (where each path starts, its slots), then the paths separated by NUL. */
   encode(): Buffer {
     const count = this.size;
     let pathBytes = Math.max(0, count - 1); // the separators
     for (const p of this.paths) pathBytes += Buffer.byteLength(p);
-    const out = Buffer.alloc(HEADER + count * STRIDE * 8 + count * HASH_BYTES + pathBytes);
+    const slots = this.index.snapshotSlots;
+    const starts = this.index.snapshotStarts;
+    const out = Buffer.alloc(HEADER + count * STRIDE * 8 + count * HASH_BYTES + starts.byteLength + slots.byteLength + pathBytes);
     out.writeUInt32LE(MAGIC, 0);
     out.writeUInt32LE(FORMAT, 4);
     out.writeUInt32LE(count, 8);
     out.writeUInt32LE(pathBytes, 12);
+    out.writeUInt32LE(slots.length, 16);
     let at = HEADER;
     at += Buffer.from(this.nums.buffer, this.nums.byteOffset, count * STRIDE * 8).copy(out, at);
     at += this.hashBytes.copy(out, at, 0, count * HASH_BYTES);
+    at += Buffer.from(starts.buffer, starts.byteOffset, starts.byteLength).copy(out, at);
+    at += Buffer.from(slots.buffer, slots.byteOffset, slots.byteLength).copy(out, at);
     // Written in place: no joined string and no second buffer of all the paths.
     for (let i = 0; i < count; i++) {
       if (i > 0) out[at++] = 0;
@@ -177,22 +188,29 @@ export class BaseTable {
     if (data.length < HEADER || data.readUInt32LE(0) !== MAGIC || data.readUInt32LE(4) !== FORMAT) return undefined;
     const count = data.readUInt32LE(8);
     const pathBytes = data.readUInt32LE(12);
+    const slotBytes = data.readUInt32LE(16) * 4;
     const numBytes = count * STRIDE * 8;
-    if (data.length !== HEADER + numBytes + count * HASH_BYTES + pathBytes) return undefined;
+    const hashEnd = HEADER + numBytes + count * HASH_BYTES;
+    const startsEnd = hashEnd + count * 4;
+    if (data.length !== startsEnd + slotBytes + pathBytes) return undefined;
     const table = new BaseTable(0);
-    // Copied out: the numbers need 8-byte alignment, and the table owns its memory.
+    // Copied out: typed arrays need their alignment, and the table owns its memory.
     table.nums = new Float64Array(count * STRIDE);
     Buffer.from(table.nums.buffer).set(data.subarray(HEADER, HEADER + numBytes));
-    table.hashBytes = Buffer.from(data.subarray(HEADER + numBytes, HEADER + numBytes + count * HASH_BYTES));
+    table.hashBytes = Buffer.from(data.subarray(HEADER + numBytes, hashEnd));
+    const starts = new Uint32Array(count);
+    Buffer.from(starts.buffer).set(data.subarray(hashEnd, startsEnd));
+    const slots = new Int32Array(slotBytes / 4);
+    Buffer.from(slots.buffer).set(data.subarray(startsEnd, startsEnd + slotBytes));
+    const joined = data.subarray(startsEnd + slotBytes);
+    // The index as it was: nothing is hashed again.
+    const index = PathIndex.fromSnapshot(joined, starts, slots);
+    if (index === undefined) return undefined;
+    table.index = index;
     // One decode and one split: far cheaper than a decode per path.
-    const paths = count === 0 ? [] : data.toString('utf8', HEADER + numBytes + count * HASH_BYTES).split('\0');
+    const paths = count === 0 ? [] : joined.toString('utf8').split('\0');
     if (paths.length !== count) return undefined;
-    for (let i = 0; i < count; i++) {
-      const path = paths[i]!;
-      table.index.set(path, i);
-      table.paths.push(path);
-    }
-    if (table.index.size !== count) return undefined;
+    table.paths = paths;
     return table;
   }
 
@@ -208,7 +226,7 @@ export class BaseTable {
       this.hashBytes = hashes;
     }
     this.paths.push(path);
-    this.index.set(path, i);
+    this.index.add(path);
     return i;
   }
 }

@@ -2,11 +2,26 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { FIND_SENTINEL, shellQuote } from '../../src/remote/sftp/find-listing.js';
+import type { KnownBase } from '../../src/remote/types.js';
 import { FindListingParser } from '../../src/scan/find-listing.js';
 import { buildFilter } from '../../src/scan/filter.js';
 import { compactToResult } from '../../src/scan/walk.js';
+import { BaseTable } from '../../src/state/base-table.js';
+import type { BaseRow } from '../../src/state/store.js';
 
 const END = `\0${FIND_SENTINEL}\0`;
+
+/** The base as a remote listing consults it, from real base rows. */
+function knownRemote(rows: BaseRow[]): KnownBase {
+  const base = new BaseTable();
+  for (const r of rows) base.add(r);
+  return {
+    rowOf: (path) => base.rowOf(path) ?? -1,
+    rowOfBytes: (buf, start, end) => base.rowOfBytes(buf, start, end),
+    pathOf: (row) => base.paths[row]!,
+    holds: (row, isDir, size, mtimeMs) => base.holds(row, 'remote', { kind: isDir ? 'dir' : 'file', size, mtimeMs }, 1000),
+  };
+}
 
 function record(type: string, size: number, mtime: string, path: string): string {
   return `${type} ${size} ${mtime} ${path}\0`;
@@ -81,20 +96,34 @@ describe('find listing parser', () => {
   });
 
   it('leaves out what still holds the base, noting its row, and lists the rest', () => {
-    // Rows 0 and 1 stand for the base's 'symbols' folder and its file, as seen last time.
-    const known = {
-      rowHolding: (path: string, isDir: boolean, size: number, mtimeMs: number) =>
-        path === 'symbols' && isDir ? 0 : path === 'symbols/ahu 1, 世界.json' && size === 12 && mtimeMs === 1700000001000 ? 1 : -1,
-    };
-    const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL, known });
-    p.feed(Buffer.from(SAMPLE + record('f', 13, '1700000001', 'symbols/changed.json') + END));
+    // The base had the 'symbols' folder, its file and a file that changed since; 'gone.json' is not listed now.
+    const known = knownRemote([
+      ['symbols', 1, null, 0, 0, null, null, 0, 0, null],
+      ['symbols/ahu 1, 世界.json', 0, 'ab'.repeat(32), 12, 1, null, null, 12, 1700000001000, null],
+      ['gone.json', 0, 'cd'.repeat(32), 1, 1, null, null, 1, 1700000000000, null],
+      ['symbols/changed.json', 0, 'ef'.repeat(32), 13, 1, null, null, 13, 1600000000000, null],
+    ]);
+    for (const chunk of [Infinity, 5]) {
+      const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL, known });
+      const bytes = Buffer.from(SAMPLE + record('f', 13, '1700000001', 'symbols/changed.json') + END);
+      for (let i = 0; i < bytes.length; i += chunk) p.feed(bytes.subarray(i, Math.min(bytes.length, i + chunk)));
+      const walk = p.finish()!;
+      expect(walk.held).toEqual([0, 1]);
+      const l = compactToResult(walk);
+      expect([...l.entries.keys()].sort()).toEqual(['line\nbreak.json', 'symbols/changed.json']);
+      // Problems are reported as ever.
+      expect(l.special).toEqual(['link']);
+      expect(l.tooLarge).toEqual(['big.ifc']);
+    }
+  });
+
+  it('finds the base rows of a listing below a subfolder by their full paths', () => {
+    const known = knownRemote([['symbols/a/b.json', 0, 'ab'.repeat(32), 1, 1, null, null, 1, 1000, null]]);
+    const p = new FindListingParser(filter, { prefix: 'symbols', wholeSeconds: true, sentinel: FIND_SENTINEL, known });
+    p.feed(Buffer.from(record('d', 1, '1', 'a') + record('f', 1, '1', 'a/b.json') + END));
     const walk = p.finish()!;
-    expect(walk.held).toEqual([0, 1]);
-    const l = compactToResult(walk);
-    expect([...l.entries.keys()].sort()).toEqual(['line\nbreak.json', 'symbols/changed.json']);
-    // Problems are reported as ever.
-    expect(l.special).toEqual(['link']);
-    expect(l.tooLarge).toEqual(['big.ifc']);
+    expect(walk.held).toEqual([0]);
+    expect([...compactToResult(walk).entries.keys()]).toEqual(['symbols/a']);
   });
 
   it('accepts an empty folder', () => {

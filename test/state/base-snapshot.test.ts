@@ -120,7 +120,7 @@ describe('BaseTable snapshot form', () => {
       return b;
     };
     expect(BaseTable.decode(patched(0, good[0]! ^ 0xff))).toBeUndefined(); // wrong magic
-    expect(BaseTable.decode(withHeader(4, 2))).toBeUndefined(); // another format
+    expect(BaseTable.decode(withHeader(4, 1))).toBeUndefined(); // an older format
     expect(BaseTable.decode(good.subarray(0, good.length - 1))).toBeUndefined(); // truncated
     expect(BaseTable.decode(good.subarray(0, 10))).toBeUndefined(); // not even a header
     expect(BaseTable.decode(Buffer.alloc(0))).toBeUndefined();
@@ -129,14 +129,19 @@ describe('BaseTable snapshot form', () => {
     expect(BaseTable.decode(withHeader(12, good.readUInt32LE(12) + 1))).toBeUndefined(); // path bytes off
     // A NUL inside a path: one path too many.
     expect(BaseTable.decode(patched(good.indexOf('b/c.json') + 1, 0))).toBeUndefined();
-    // Two equal paths.
-    const two = new BaseTable();
-    two.add(['x', 1, null, 0, 0, null, null, 0, 0, null]);
-    two.add(['y', 1, null, 0, 0, null, null, 0, 0, null]);
-    const dup = two.encode();
-    expect(BaseTable.decode(dup)?.size).toBe(2);
-    dup[dup.length - 1] = 'x'.charCodeAt(0);
-    expect(BaseTable.decode(dup)).toBeUndefined();
+    // The path index's slots: a row in no slot, or in two.
+    const slotsAt = 20 + 3 * (9 * 8 + 32 + 4);
+    const slotCount = good.readUInt32LE(16);
+    const slots = new Int32Array(slotCount).map((_, i) => good.readInt32LE(slotsAt + i * 4));
+    const withSlot = (i: number, value: number): Buffer => {
+      const b = Buffer.from(good);
+      b.writeInt32LE(value, slotsAt + i * 4);
+      return b;
+    };
+    expect(BaseTable.decode(withSlot(slots.findIndex((v) => v !== 0), 0))).toBeUndefined();
+    expect(BaseTable.decode(withSlot(slots.indexOf(0), 1))).toBeUndefined();
+    expect(BaseTable.decode(withSlot(slots.indexOf(0), 4))).toBeUndefined(); // no such row
+    expect(BaseTable.decode(withHeader(16, slotCount / 2))).toBeUndefined(); // slot count off
   });
 });
 

@@ -5,7 +5,7 @@
  * user, host and what to do, and never a secret.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createConnection, type Socket } from 'node:net';
 import type { Client as SshClient, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { ArxError, ConfigError, PermissionDeniedError, errnoCode } from '../../errors.js';
 import { addHostKey, checkHostKey, fingerprint, hostName } from './known-hosts.js';
@@ -27,16 +27,33 @@ export interface SshOptions {
   readyTimeoutMs: number;
 }
 
-type Ssh2 = typeof import('ssh2');
-let ssh2Module: Ssh2 | undefined;
-/** ssh2 (CommonJS) is loaded on first use: commands that never connect start faster without it. */
-function ssh2(): Ssh2 {
-  return (ssh2Module ??= createRequire(import.meta.url)('ssh2') as Ssh2);
+interface Ssh2 {
+  Client: typeof import('ssh2').Client;
+  parseKey: typeof import('ssh2').utils.parseKey;
+}
+let ssh2Module: Promise<Ssh2> | undefined;
+/**
+ * ssh2's client and key parser, loaded on first use: commands that never
+ * connect start faster without them. (Not ssh2's index, which also loads its
+ * server, key generator and HTTP agents, with Node's http, https and tls.)
+ */
+function loadSsh2(): Promise<Ssh2> {
+  // CommonJS modules: their exports are the default export.
+  const exportsOf = <T>(m: T | { default: T }): T => ((m as { default?: T }).default ?? m) as T;
+  return (ssh2Module ??= Promise.all([import('ssh2/lib/client.js'), import('ssh2/lib/protocol/keyParser.js')]).then(([client, keys]) => ({
+    Client: exportsOf(client),
+    parseKey: exportsOf(keys).parseKey,
+  })));
 }
 
 export interface SshConnection {
   client: SshClient;
+  /** The SFTP channels open so far: the first, then the others as they open (see widen). */
   channels: SFTPWrapper[];
+  /** The first SFTP channel, opening since the login (a NetworkError when the server refuses one). */
+  first: Promise<SFTPWrapper>;
+  /** Open the other channels (once); a server that allows fewer sessions just gets fewer. */
+  widen(): void;
 }
 
 /** A fault in reaching or keeping the server: worth retrying. */
@@ -50,14 +67,14 @@ function where(o: SshOptions): string {
   return `${o.username}@${o.host}:${o.port}`;
 }
 
-function readKey(o: SshOptions): Buffer {
+function readKey(o: SshOptions, ssh2: Ssh2): Buffer {
   let key: Buffer;
   try {
     key = readFileSync(o.keyFile!);
   } catch (err) {
     throw new ConfigError(`remote.key_file: cannot read ${o.keyFile} (${errnoCode(err) ?? String(err)})`, 'KEY_FILE_UNREADABLE');
   }
-  const parsed = ssh2().utils.parseKey(key, o.passphrase);
+  const parsed = ssh2.parseKey(key, o.passphrase);
   if (parsed instanceof Error) {
     const encrypted = /encrypted|passphrase/i.test(parsed.message);
     throw encrypted
@@ -68,12 +85,12 @@ function readKey(o: SshOptions): Buffer {
 }
 
 /** The authentication methods to try, in order, with what each uses (for messages). */
-function methods(o: SshOptions): { config: Partial<ConnectConfig>; tried: string[]; order: string[] } {
+function methods(o: SshOptions, ssh2: Ssh2): { config: Partial<ConnectConfig>; tried: string[]; order: string[] } {
   const config: Partial<ConnectConfig> = {};
   const tried: string[] = [];
   const order: string[] = [];
   if (o.keyFile) {
-    config.privateKey = readKey(o);
+    config.privateKey = readKey(o, ssh2);
     if (o.passphrase) config.passphrase = o.passphrase;
     order.push('publickey');
     tried.push(`key ${o.keyFile}`);
@@ -101,76 +118,122 @@ function trustHint(o: SshOptions): string {
   return `if you trust it, run \`arx remote trust\` (it records the key in ${o.knownHosts[0]}) or set remote.host_key_policy to "accept-new"`;
 }
 
+/** What a failure to reach the server (or a lost connection before the login) means to the user. */
+function unreachable(o: SshOptions, err: Error): NetworkError {
+  const code = errnoCode(err);
+  const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'unknown host' : err.message;
+  return new NetworkError(`cannot reach ${o.host}:${o.port}: ${why}`, err);
+}
+
+/**
+ * Log in to the server. Resolves at the login, with the first SFTP channel
+ * still opening: a command channel (a listing by find) need not wait for it.
+ *
+ * The TCP connection starts at once, so the server prepares its side while
+ * ssh2 loads and the key is read; those come after the caller's synchronous
+ * work (starting the local walk, say).
+ */
 export function connectSsh(o: SshOptions): Promise<SshConnection> {
-  const { config, tried, order } = methods(o);
-  return new Promise((resolve, reject) => {
-    const client = new (ssh2().Client)();
-    let hostKeyProblem: ArxError | undefined;
-    let settled = false;
-    const fail = (err: ArxError): void => {
-      if (settled) return;
-      settled = true;
-      client.end();
-      reject(err);
-    };
-    client.on('error', (err: Error & { level?: string; code?: string }) => {
-      if (hostKeyProblem) return fail(hostKeyProblem);
-      if (err.level === 'client-authentication') {
-        return fail(new PermissionDeniedError(`login to ${where(o)} failed (tried ${tried.join(', ')})`, 'AUTH_FAILED'));
-      }
-      if (err.level === 'client-timeout') return fail(new NetworkError(`${o.host}:${o.port} did not answer in time`, err));
-      const code = errnoCode(err);
-      const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'unknown host' : err.message;
-      fail(new NetworkError(`cannot reach ${o.host}:${o.port}: ${why}`, err));
-    });
-    client.on('ready', () => {
-      // Ready with the first channel; the others open meanwhile and join as they come (a server
-      // that allows fewer sessions just gets fewer). A sync that moves nothing never waits for them.
-      openChannel(client).then(
-        (first) => {
-          settled = true;
-          const channels = [first];
-          resolve({ client, channels });
-          for (let i = 1; i < o.channels; i++) openChannel(client).then((c) => channels.push(c), () => undefined);
-        },
-        (err: Error) => fail(new NetworkError(`${o.host}:${o.port} refused an SFTP session: ${err.message}`, err)),
-      );
-    });
-    client.connect({
-      host: o.host,
-      port: o.port,
-      username: o.username,
-      readyTimeout: o.readyTimeoutMs,
-      keepaliveInterval: 10_000,
-      keepaliveCountMax: 3,
-      authHandler: order as ConnectConfig['authHandler'],
-      ...config,
-      hostVerifier: (key: Buffer) => {
-        const check = checkHostKey(o.knownHosts, o.host, o.port, key);
-        const fp = fingerprint(key);
-        const name = hostName(o.host, o.port);
-        switch (check.status) {
-          case 'known':
-            return true;
-          case 'unknown':
-            if (o.hostKeyPolicy === 'accept-new') {
-              addHostKey(o.knownHosts[0]!, o.host, o.port, key);
-              return true;
-            }
-            hostKeyProblem = new PermissionDeniedError(`the host key of ${name} is not known (${fp}); ${trustHint(o)}`, 'HOST_KEY_UNKNOWN');
-            return false;
-          case 'changed':
-            hostKeyProblem = new PermissionDeniedError(
-              `the host key of ${name} has CHANGED (now ${fp}; known in ${check.file} line ${check.line}); this may be an attack, so the connection was refused. If the server's key really changed, remove that line and trust it again`,
-              'HOST_KEY_CHANGED',
-            );
-            return false;
-          case 'revoked':
-            hostKeyProblem = new PermissionDeniedError(`the host key of ${name} (${fp}) is revoked in ${check.file} line ${check.line}`, 'HOST_KEY_REVOKED');
-            return false;
+  const sock = createConnection({ host: o.host, port: o.port });
+  let dialFailure: Error | undefined;
+  sock.on('error', (err) => (dialFailure ??= err));
+  return loadSsh2().then(
+    (ssh2) =>
+      new Promise<SshConnection>((resolve, reject) => {
+        try {
+          logIn(o, ssh2, sock, () => dialFailure, resolve, reject);
+        } catch (err) {
+          sock.destroy();
+          reject(err);
         }
+      }),
+    (err: unknown) => {
+      sock.destroy();
+      throw err;
+    },
+  );
+}
+
+function logIn(o: SshOptions, ssh2: Ssh2, sock: Socket, dialFailure: () => Error | undefined, resolve: (c: SshConnection) => void, reject: (err: ArxError) => void): void {
+  const { config, tried, order } = methods(o, ssh2);
+  const failed = dialFailure();
+  if (failed !== undefined || sock.destroyed) {
+    sock.destroy();
+    return reject(unreachable(o, failed ?? new Error('the connection was closed')));
+  }
+  const client = new ssh2.Client();
+  let hostKeyProblem: ArxError | undefined;
+  let settled = false;
+  const fail = (err: ArxError): void => {
+    if (settled) return;
+    settled = true;
+    client.end();
+    reject(err);
+  };
+  client.on('error', (err: Error & { level?: string; code?: string }) => {
+    if (hostKeyProblem) return fail(hostKeyProblem);
+    if (err.level === 'client-authentication') {
+      return fail(new PermissionDeniedError(`login to ${where(o)} failed (tried ${tried.join(', ')})`, 'AUTH_FAILED'));
+    }
+    if (err.level === 'client-timeout') return fail(new NetworkError(`${o.host}:${o.port} did not answer in time`, err));
+    fail(unreachable(o, err));
+  });
+  client.on('ready', () => {
+    settled = true;
+    const channels: SFTPWrapper[] = [];
+    const first = openChannel(client).then(
+      (c) => {
+        channels.push(c);
+        return c;
       },
-    });
+      (err: Error) => {
+        throw new NetworkError(`${o.host}:${o.port} refused an SFTP session: ${err.message}`, err);
+      },
+    );
+    first.catch(() => undefined);
+    let widened = false;
+    const widen = (): void => {
+      if (widened) return;
+      widened = true;
+      for (let i = 1; i < o.channels; i++) openChannel(client).then((c) => channels.push(c), () => undefined);
+    };
+    resolve({ client, channels, first, widen });
+  });
+  client.connect({
+    sock,
+    host: o.host,
+    port: o.port,
+    username: o.username,
+    readyTimeout: o.readyTimeoutMs,
+    keepaliveInterval: 10_000,
+    keepaliveCountMax: 3,
+    authHandler: order as ConnectConfig['authHandler'],
+    ...config,
+    hostVerifier: (key: Buffer) => {
+      const check = checkHostKey(o.knownHosts, o.host, o.port, key);
+      const fp = fingerprint(key);
+      const name = hostName(o.host, o.port);
+      switch (check.status) {
+        case 'known':
+          return true;
+        case 'unknown':
+          if (o.hostKeyPolicy === 'accept-new') {
+            addHostKey(o.knownHosts[0]!, o.host, o.port, key);
+            return true;
+          }
+          hostKeyProblem = new PermissionDeniedError(`the host key of ${name} is not known (${fp}); ${trustHint(o)}`, 'HOST_KEY_UNKNOWN');
+          return false;
+        case 'changed':
+          hostKeyProblem = new PermissionDeniedError(
+            `the host key of ${name} has CHANGED (now ${fp}; known in ${check.file} line ${check.line}); this may be an attack, so the connection was refused. If the server's key really changed, remove that line and trust it again`,
+            'HOST_KEY_CHANGED',
+          );
+          return false;
+        case 'revoked':
+          hostKeyProblem = new PermissionDeniedError(`the host key of ${name} (${fp}) is revoked in ${check.file} line ${check.line}`, 'HOST_KEY_REVOKED');
+          return false;
+      }
+    },
   });
 }
 
@@ -179,9 +242,10 @@ function openChannel(client: SshClient): Promise<SFTPWrapper> {
 }
 
 /** Connect only to read the server's host key (for `arx remote trust`). */
-export function fetchHostKey(host: string, port: number, timeoutMs: number): Promise<Buffer> {
+export async function fetchHostKey(host: string, port: number, timeoutMs: number): Promise<Buffer> {
+  const ssh2 = await loadSsh2();
   return new Promise((resolve, reject) => {
-    const client = new (ssh2().Client)();
+    const client = new ssh2.Client();
     let key: Buffer | undefined;
     client.on('error', (err: Error) => {
       if (key) resolve(key);

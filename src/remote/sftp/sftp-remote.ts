@@ -100,7 +100,7 @@ export class SftpRemote implements Remote {
       };
       conn.client.on('close', markBroken);
       conn.client.on('error', markBroken);
-      if (this.root === '') this.root = this.folder.startsWith('/') ? this.folder : await this.resolveRelative(conn.channels[0]!);
+      if (this.root === '') this.root = this.folder.startsWith('/') ? this.folder : await this.resolveRelative(await conn.first);
       this.conn = conn;
       this.broken = false;
       return conn;
@@ -130,10 +130,22 @@ export class SftpRemote implements Remote {
     return `${this.root === '/' ? '' : this.root}/${path}`;
   }
 
-  /** The next channel, in turn (file handles belong to the channel that opened them). */
+  /** The next channel, in turn (file handles belong to the channel that opened them); the others start opening now. */
   private async channel(): Promise<SFTPWrapper> {
     const conn = await this.connect();
+    await this.firstChannel(conn);
+    conn.widen();
     return conn.channels[this.next++ % conn.channels.length]!;
+  }
+
+  /** The first channel alone: enough for a sync that finds nothing to move. */
+  private async firstChannel(conn: SshConnection): Promise<SFTPWrapper> {
+    try {
+      return await conn.first;
+    } catch (err) {
+      if (this.conn === conn) this.broken = true;
+      throw err;
+    }
   }
 
   /** Run one SFTP request (on `on`, or the next channel), mapping its error. */
@@ -168,8 +180,8 @@ export class SftpRemote implements Remote {
   }
 
   async rootExists(): Promise<boolean> {
-    await this.connect();
-    const st = await this.lstatAbs(this.root);
+    const first = await this.firstChannel(await this.connect());
+    const st = await this.lstatAbs(this.root, first);
     return st !== undefined && kindOf(st.mode) === 'dir';
   }
 
@@ -179,9 +191,9 @@ export class SftpRemote implements Remote {
     for (let i = 1; i <= parts.length; i++) await this.mkdirAbs(`/${parts.slice(0, i).join('/')}`);
   }
 
-  private async lstatAbs(abs: string): Promise<SftpStats | undefined> {
+  private async lstatAbs(abs: string, on?: SFTPWrapper): Promise<SftpStats | undefined> {
     try {
-      return await this.call<SftpStats>(`reading ${abs}`, (s, cb) => s.lstat(abs, cb));
+      return await this.call<SftpStats>(`reading ${abs}`, (s, cb) => s.lstat(abs, cb), on);
     } catch (err) {
       if (err instanceof ArxError && err.code === 'NOT_FOUND') return undefined;
       throw err;

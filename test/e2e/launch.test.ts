@@ -1,0 +1,90 @@
+/**
+ * bin/arx starts the compiled CLI from V8's code cache (src/cli/launch.ts).
+ * Run from a copy of the installation, so this file's damaged caches never
+ * meet the other tests' runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, REPO, tempDir } from '../helpers/cli.js';
+
+/** A copy of bin/, dist/ and package.json, using the repository's node_modules. */
+function installation(): { root: string; cacheDir: string; run: (...args: string[]) => { code: number; stdout: string; stderr: string } } {
+  const root = tempDir('arx-launch-');
+  cpSync(join(REPO, 'bin'), join(root, 'bin'), { recursive: true });
+  cpSync(join(REPO, 'package.json'), join(root, 'package.json'));
+  mkdirSync(join(root, 'dist'));
+  for (const f of readdirSync(join(REPO, 'dist'))) if (/\.(cjs|mjs)$/.test(f)) cpSync(join(REPO, 'dist', f), join(root, 'dist', f));
+  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  const home = tempDir();
+  return {
+    root,
+    cacheDir: join(root, 'dist', '.code-cache'),
+    run: (...args) => {
+      const r = spawnSync(join(root, 'bin', 'arx'), args, { cwd: home, env: cleanEnv(home), encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+}
+
+function cacheFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+
+describe('start-up from the code cache', () => {
+  it('writes one cache per command on its first run and runs the same from it', () => {
+    const i = installation();
+    expect(cacheFiles(i.cacheDir)).toEqual([]);
+    expect(i.run('--version').stdout.trim()).toBe(VERSION);
+    const first = cacheFiles(i.cacheDir);
+    expect(first).toHaveLength(1);
+    expect(i.run('--version').stdout.trim()).toBe(VERSION);
+    expect(cacheFiles(i.cacheDir)).toEqual(first);
+    // Another command gets its own cache; its output is the same with and without it.
+    const noProject = i.run('status');
+    expect(cacheFiles(i.cacheDir)).toHaveLength(2);
+    expect(i.run('status')).toEqual(noProject);
+    expect(noProject.code).toBe(2);
+  });
+
+  it('a damaged cache is replaced, and the command still runs', () => {
+    const i = installation();
+    i.run('--version');
+    const [name] = cacheFiles(i.cacheDir);
+    writeFileSync(join(i.cacheDir, name!), 'not a code cache');
+    const r = i.run('--version');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.trim()).toBe(VERSION);
+    expect(statSync(join(i.cacheDir, name!)).size).toBeGreaterThan(1000);
+  });
+
+  it('runs without a cache where none can be written', () => {
+    const i = installation();
+    writeFileSync(i.cacheDir, 'a file where the cache folder would go');
+    const r = i.run('--version');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.trim()).toBe(VERSION);
+    rmSync(i.cacheDir);
+  });
+
+  it('a rebuilt bundle never runs from the old one\'s cache', () => {
+    const i = installation();
+    i.run('--version');
+    const before = cacheFiles(i.cacheDir);
+    // Same size, other content: only the file's time tells them apart.
+    const bundle = join(i.root, 'dist', 'arx.cjs');
+    const source = readFileSync(bundle, 'utf8');
+    expect(source).toContain('"-V, --version"');
+    writeFileSync(bundle, source.replaceAll('"-V, --version"', '"-W, --version"'));
+    const r = i.run('-W');
+    expect(r.stdout.trim()).toBe(VERSION);
+    expect(cacheFiles(i.cacheDir)).not.toEqual(before);
+  });
+});
