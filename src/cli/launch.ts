@@ -7,6 +7,8 @@
  * One cache per command (a sync runs other code than `arx status`), kept in
  * dist/.code-cache, written by the first run of that command after a build
  * and whenever V8 turns a cache down (another Node version or other flags).
+ * A long run (a sync) that compiled more than its cache holds (the first
+ * sync over SFTP after one to a local folder, say) writes it again.
  * Its name holds the bundle's size and time: a rebuilt bundle never meets an
  * old cache. A folder that cannot be written only means no cache.
  */
@@ -56,10 +58,15 @@ const wrapper = (Module as unknown as CjsModuleClass).wrap(readFileSync(bundle, 
 const cacheFile = join(cacheDir, `${commandName(process.argv.slice(2))}-${built.size}-${Math.trunc(built.mtimeMs)}-${process.version}.bin`);
 const cachedData = readCache(cacheFile);
 const script = new Script(wrapper, { filename: bundle, cachedData });
-if (cachedData === undefined || script.cachedDataRejected === true) {
-  // At exit the cache holds every function this command compiled, not just the top level.
-  process.once('exit', () => writeCache(cacheFile, script.createCachedData()));
-}
+/** Runs shorter than this keep the cache they found (checking costs a few milliseconds). */
+const CHECK_AFTER_MS = 300;
+const rejected = cachedData === undefined || script.cachedDataRejected === true;
+process.once('exit', () => {
+  if (!rejected && performance.now() < CHECK_AFTER_MS) return;
+  // At exit the cache holds every function this run compiled, not just the top level.
+  const data = script.createCachedData();
+  if (rejected || data.length > cachedData!.length * 1.05) writeCache(cacheFile, data);
+});
 
 const CjsModule = Module as unknown as CjsModuleClass;
 const mod = new CjsModule(bundle);

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { cleanEnv, REPO, tempDir } from '../helpers/cli.js';
 
 /** A copy of bin/, dist/ and package.json, using the repository's node_modules. */
-function installation(): { root: string; cacheDir: string; run: (...args: string[]) => { code: number; stdout: string; stderr: string } } {
+function installation(): { root: string; cacheDir: string; run: (...args: string[]) => { code: number; stdout: string; stderr: string }; runIn: (cwd: string, ...args: string[]) => { code: number; stdout: string; stderr: string } } {
   const root = tempDir('arx-launch-');
   cpSync(join(REPO, 'bin'), join(root, 'bin'), { recursive: true });
   cpSync(join(REPO, 'package.json'), join(root, 'package.json'));
@@ -18,14 +18,11 @@ function installation(): { root: string; cacheDir: string; run: (...args: string
   for (const f of readdirSync(join(REPO, 'dist'))) if (/\.(cjs|mjs)$/.test(f)) cpSync(join(REPO, 'dist', f), join(root, 'dist', f));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
   const home = tempDir();
-  return {
-    root,
-    cacheDir: join(root, 'dist', '.code-cache'),
-    run: (...args) => {
-      const r = spawnSync(join(root, 'bin', 'arx'), args, { cwd: home, env: cleanEnv(home), encoding: 'utf8', timeout: 60_000 });
-      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-    },
+  const runIn = (cwd: string, ...args: string[]) => {
+    const r = spawnSync(join(root, 'bin', 'arx'), args, { cwd, env: cleanEnv(home), encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
+  return { root, cacheDir: join(root, 'dist', '.code-cache'), run: (...args) => runIn(home, ...args), runIn };
 }
 
 function cacheFiles(dir: string): string[] {
@@ -52,6 +49,31 @@ describe('start-up from the code cache', () => {
     expect(cacheFiles(i.cacheDir)).toHaveLength(2);
     expect(i.run('status')).toEqual(noProject);
     expect(noProject.code).toBe(2);
+  });
+
+  it('a long run that compiled more than its cache holds writes it again', () => {
+    const i = installation();
+    // A sync that stops at once (no project here) leaves a small cache.
+    expect(i.run('sync').code).toBe(2);
+    const [name] = cacheFiles(i.cacheDir);
+    const small = statSync(join(i.cacheDir, name!)).size;
+    // A real sync (kept running a moment by its pre_sync command) compiles far more.
+    const project = tempDir();
+    const remote = tempDir();
+    writeFileSync(
+      join(project, 'arxfile.json'),
+      JSON.stringify({
+        project_id: 'p1',
+        name: 'P1',
+        sync: { remote_path: '/p1' },
+        remote: { type: 'local', path: remote },
+        commands: { pre_sync: [{ name: 'pause', command: 'sleep 0.5', timeout: 30, required: true }] },
+      }),
+    );
+    writeFileSync(join(project, 'a.json'), '{}');
+    expect(i.runIn(project, 'sync').code).toBe(0);
+    expect(cacheFiles(i.cacheDir)).toEqual([name]);
+    expect(statSync(join(i.cacheDir, name!)).size).toBeGreaterThan(small * 1.2);
   });
 
   it('a damaged cache is replaced, and the command still runs', () => {
