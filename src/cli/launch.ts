@@ -12,7 +12,7 @@
  * Its name holds the bundle's size and time: a rebuilt bundle never meets an
  * old cache. A folder that cannot be written only means no cache.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,17 +43,31 @@ function readCache(file: string): Buffer | undefined {
 }
 
 function writeCache(file: string, data: Buffer): void {
+  const temp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(cacheDir, { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, data);
     renameSync(temp, file);
   } catch {
-    // A read-only installation runs without the cache.
+    // A read-only installation (or a full disk) runs without the cache; nothing half-written stays.
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // There was no room for it at all.
+    }
   }
 }
 
-const built = statSync(bundle);
+function builtBundle(): Stats {
+  try {
+    return statSync(bundle);
+  } catch {
+    process.stderr.write('arx: not built yet; run `npm ci && npm run build` in the arx folder\n');
+    process.exit(1);
+  }
+}
+
+const built = builtBundle();
 const wrapper = (Module as unknown as CjsModuleClass).wrap(readFileSync(bundle, 'utf8'));
 const cacheFile = join(cacheDir, `${commandName(process.argv.slice(2))}-${built.size}-${Math.trunc(built.mtimeMs)}-${process.version}.bin`);
 const cachedData = readCache(cacheFile);

@@ -87,6 +87,14 @@ describe('start-up from the code cache', () => {
     expect(statSync(join(i.cacheDir, name!)).size).toBeGreaterThan(1000);
   });
 
+  it('an installation without its bundle says to build it (exit 1), with no stack trace', () => {
+    const i = installation();
+    rmSync(join(i.root, 'dist', 'arx.cjs'));
+    const r = i.run('--version');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('arx: not built yet; run `npm ci && npm run build` in the arx folder\n');
+  });
+
   it('runs without a cache where none can be written', () => {
     const i = installation();
     writeFileSync(i.cacheDir, 'a file where the cache folder would go');
