@@ -7,8 +7,10 @@
  * One cache per command (a sync runs other code than `arx status`), kept in
  * dist/.code-cache, written by the first run of that command after a build
  * and whenever V8 turns a cache down (another Node version or other flags).
- * A long run (a sync) that compiled more than its cache holds (the first
- * sync over SFTP after one to a local folder, say) writes it again.
+ * A cache holds the functions its run compiled, so it notes what that run
+ * covered: whether it succeeded (a failed run stops early) and the parts of
+ * the program it used (see src/util/code-paths.ts). A run that covered more
+ * writes it again: the first sync over SFTP after one to a local folder, say.
  * Its name holds the bundle's size and time: a rebuilt bundle never meets an
  * old cache. A folder that cannot be written only means no cache.
  */
@@ -67,19 +69,26 @@ function builtBundle(): Stats {
   }
 }
 
+/** A cache file: this tag, a byte of what its run covered (COVERS), then V8's data. */
+const TAG = Buffer.from('ARXC');
+const COVERS: Record<string, number> = { succeeded: 1, ssh: 2 };
+
 const built = builtBundle();
 const wrapper = (Module as unknown as CjsModuleClass).wrap(readFileSync(bundle, 'utf8'));
 const cacheFile = join(cacheDir, `${commandName(process.argv.slice(2))}-${built.size}-${Math.trunc(built.mtimeMs)}-${process.version}.bin`);
-const cachedData = readCache(cacheFile);
-const script = new Script(wrapper, { filename: bundle, cachedData });
-/** Runs shorter than this keep the cache they found (checking costs a few milliseconds). */
-const CHECK_AFTER_MS = 300;
-const rejected = cachedData === undefined || script.cachedDataRejected === true;
-process.once('exit', () => {
-  if (!rejected && performance.now() < CHECK_AFTER_MS) return;
+const cached = readCache(cacheFile);
+const tagged = cached !== undefined && cached.length > TAG.length && cached.subarray(0, TAG.length).equals(TAG);
+const script = new Script(wrapper, { filename: bundle, cachedData: tagged ? cached.subarray(TAG.length + 1) : undefined });
+const cachedCovers = tagged && script.cachedDataRejected !== true ? cached[TAG.length]! : undefined;
+const usedPaths = new Set<string>();
+(globalThis as { __arxCodePaths?: Set<string> }).__arxCodePaths = usedPaths;
+process.once('exit', (code) => {
+  let covers = code === 0 ? COVERS.succeeded! : 0;
+  for (const path of usedPaths) covers |= COVERS[path] ?? 0;
+  // Written again only when this run covered something the cache does not (making one costs milliseconds).
+  if (cachedCovers !== undefined && (covers & ~cachedCovers) === 0) return;
   // At exit the cache holds every function this run compiled, not just the top level.
-  const data = script.createCachedData();
-  if (rejected || data.length > cachedData!.length * 1.05) writeCache(cacheFile, data);
+  writeCache(cacheFile, Buffer.concat([TAG, Buffer.from([covers]), script.createCachedData()]));
 });
 
 const CjsModule = Module as unknown as CjsModuleClass;

@@ -35,8 +35,10 @@ export function keepMergeableContent(session: Session, states: ReadonlyMap<strin
     if (b?.kind === 'file' && b.hash !== null) keep(path, b.hash);
   }
   for (let row = 0; row < base.size; row++) {
+    if (base.isDir(row)) continue;
     const path = base.paths[row]!;
-    if (base.isDir(row) || states.has(path) || !isMergeable(path, settings)) continue;
+    // (Mergeable first: few paths are, and it needs no lookup.)
+    if (!isMergeable(path, settings) || states.has(path)) continue;
     const hash = base.hash(row);
     if (hash !== null) keep(path, hash);
   }

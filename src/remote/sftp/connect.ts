@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import type { Client as SshClient, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { ArxError, ConfigError, PermissionDeniedError, errnoCode } from '../../errors.js';
+import { noteCodePath } from '../../util/code-paths.js';
 import { addHostKey, checkHostKey, fingerprint, hostName } from './known-hosts.js';
 
 export interface SshOptions {
@@ -38,6 +39,7 @@ let ssh2Module: Promise<Ssh2> | undefined;
  * server, key generator and HTTP agents, with Node's http, https and tls.)
  */
 function loadSsh2(): Promise<Ssh2> {
+  noteCodePath('ssh');
   // CommonJS modules: their exports are the default export.
   const exportsOf = <T>(m: T | { default: T }): T => ((m as { default?: T }).default ?? m) as T;
   return (ssh2Module ??= Promise.all([import('ssh2/lib/client.js'), import('ssh2/lib/protocol/keyParser.js')]).then(([client, keys]) => ({
