@@ -241,47 +241,38 @@ describe('SFTP batch uploads', () => {
     }
   });
 
-  it('never replace a file that appeared meanwhile: that one is refused and left as it is, the others placed', async () => {
+  /**
+   * A batch to a folder where the files `theirs` appeared meanwhile, and one identical file was
+   * already placed: those are refused and left as they are, every other file is placed.
+   */
+  async function placesAllButTheirs(server: Sshd, theirs: Record<string, string>): Promise<void> {
     const batch = files();
     const root = await folderFor(batch);
-    writeFileSync(join(root, 'symbols/av/s7.json'), 'theirs');
-    writeFileSync(join(root, 'line\nbreak.json'), 'theirs too');
+    for (const [p, content] of Object.entries(theirs)) writeFileSync(join(root, p), content);
     // Already there with the same content and time (left by a batch cut off before it reported): placed.
     putAlready(root, batch, 'symbols/av/s9.json');
-    const remote = sftpRemote(sshd, root);
+    const remote = sftpRemote(server, root);
     try {
       const { batched, outcomes } = await createMany(remote, batch);
       expect(batched).toBe(true);
-      for (const p of ['symbols/av/s7.json', 'line\nbreak.json']) {
+      for (const [p, content] of Object.entries(theirs)) {
         expect((outcomes.get(p) as ArxError).code).toBe('CHANGED_DURING_SYNC');
+        expect(readFileSync(join(root, p), 'utf8')).toBe(content);
       }
-      expect(readFileSync(join(root, 'symbols/av/s7.json'), 'utf8')).toBe('theirs');
-      expect(readFileSync(join(root, 'line\nbreak.json'), 'utf8')).toBe('theirs too');
-      expectPlaced(root, batch, outcomes, ['symbols/av/s7.json', 'line\nbreak.json']);
+      expectPlaced(root, batch, outcomes, Object.keys(theirs));
       expect(leftovers(root)).toEqual([]);
     } finally {
       await remote.close();
       await rm(root, { recursive: true, force: true });
     }
+  }
+
+  it('never replace a file that appeared meanwhile: that one is refused and left as it is, the others placed', async () => {
+    await placesAllButTheirs(sshd, { 'symbols/av/s7.json': 'theirs', 'line\nbreak.json': 'theirs too' });
   });
 
   it('on a server without perl, unpack with tar and place each file by an SFTP rename (still never replacing one)', async () => {
-    const batch = files();
-    const root = await folderFor(batch);
-    writeFileSync(join(root, 'symbols/av/s3.json'), 'theirs');
-    putAlready(root, batch, 'symbols/av/s9.json');
-    const remote = sftpRemote(noPerl, root);
-    try {
-      const { batched, outcomes } = await createMany(remote, batch);
-      expect(batched).toBe(true);
-      expect((outcomes.get('symbols/av/s3.json') as ArxError).code).toBe('CHANGED_DURING_SYNC');
-      expect(readFileSync(join(root, 'symbols/av/s3.json'), 'utf8')).toBe('theirs');
-      expectPlaced(root, batch, outcomes, ['symbols/av/s3.json']);
-      expect(leftovers(root)).toEqual([]);
-    } finally {
-      await remote.close();
-      await rm(root, { recursive: true, force: true });
-    }
+    await placesAllButTheirs(noPerl, { 'symbols/av/s3.json': 'theirs' });
   });
 
   it('on a server without tar, or an account that runs no commands: place nothing, leave nothing, and stop trying', async () => {
