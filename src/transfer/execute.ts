@@ -55,7 +55,12 @@ export interface ExecResult {
 
 const DIR_STAT: SideStat = { size: 0, mtimeMs: 0 };
 
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+/** The sha256 of data read from a file, which must be what the scan saw (its size, and its hash where known). */
+function hashAsScanned(path: string, src: FileEntry, data: Buffer): string {
+  const hash = createHash('sha256').update(data).digest('hex');
+  if (data.length !== src.size || (src.hash !== undefined && hash !== src.hash)) throw new ChangedDuringSyncError(path);
+  return hash;
+}
 
 /**
  * What the base records of one side. Local files also keep ctime and inode,
@@ -205,7 +210,7 @@ export class Executor {
     });
   }
 
-  /** The destination must still be what the scan saw, or we would overwrite an unseen change. */
+  /** A side must still be what the scan saw: a destination, or we would overwrite an unseen change; a source, or we would copy a torn read. */
   private async assertUnchanged(side: Side, path: string): Promise<RemoteEntry | undefined> {
     const now = await this.ctx.sides[side].stat(path);
     if (!this.sameStat(side, now, this.ctx.scanned[side].get(path))) throw new ChangedDuringSyncError(path);
@@ -282,8 +287,7 @@ export class Executor {
     let hash: string;
     if (src.size <= SMALL_FILE_BYTES) {
       const data = await source.readAll(a.path, this.scratchFor(lane));
-      hash = sha256(data);
-      if ((src.hash !== undefined && hash !== src.hash) || data.length !== src.size) throw new ChangedDuringSyncError(a.path);
+      hash = hashAsScanned(a.path, src, data);
       written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame, expectAbsent: create });
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });
     } else if (source instanceof LocalFolderRemote || (dest instanceof LocalFolderRemote && source.download)) {
@@ -391,7 +395,7 @@ export class Executor {
   private async createBatch(actions: Action[]): Promise<{ left: Action[]; batched: boolean }> {
     const local = this.ctx.sides.local;
     const files: BatchFile[] = [];
-    const pending = new Map<BatchFile, Action>();
+    const pending = new Map<BatchFile, { action: Action; hash: string }>();
     // One buffer holds the whole batch, each file read into its own slice: a buffer per small
     // file would be freed only by a full garbage collection, and tens of thousands add up.
     let total = 0;
@@ -405,31 +409,31 @@ export class Executor {
         const slice = arena.subarray(offset, offset + src.size);
         offset += src.size;
         const data = await local.readAll(a.path, slice);
-        if (data.length !== src.size || (src.hash !== undefined && sha256(data) !== src.hash)) throw new ChangedDuringSyncError(a.path);
-        if (!this.sameStat('local', await local.stat(a.path), src)) throw new ChangedDuringSyncError(a.path);
+        const hash = hashAsScanned(a.path, src, data);
+        await this.assertUnchanged('local', a.path);
         const f = { path: a.path, data, mtimeMs: src.mtimeMs };
         files.push(f);
-        pending.set(f, a);
+        pending.set(f, { action: a, hash });
       });
     }
     if (files.length === 0 || this.stopped()) return { left: [], batched: true };
     const left: Action[] = [];
+    const unfinished = (): Action[] => [...pending.values()].map((p) => p.action);
     try {
       const batched = await this.ctx.sides.remote.createMany!(files, (f, outcome) => {
-        const a = pending.get(f)!;
+        const { action: a, hash } = pending.get(f)!;
         pending.delete(f);
         if (!(outcome instanceof ArxError)) {
-          const src = this.ctx.scanned.local.get(a.path) as FileEntry;
           this.ctx.onEvent?.({ type: 'progress', action: a, bytes: outcome.size });
-          this.recordCopy(a, src, src.hash ?? sha256(f.data), outcome);
+          this.recordCopy(a, this.ctx.scanned.local.get(a.path) as FileEntry, hash, outcome);
         }
         else if (outcome.code === 'CHANGED_DURING_SYNC') void this.guarded(a, () => Promise.reject(outcome));
         else left.push(a);
       });
-      return batched ? { left, batched } : { left: [...pending.values()], batched };
+      return batched ? { left, batched } : { left: unfinished(), batched };
     } catch (err) {
       if (!(err instanceof ArxError && err.category === 'network')) throw err;
-      return { left: [...left, ...pending.values()], batched: false };
+      return { left: [...left, ...unfinished()], batched: false };
     }
   }
 

@@ -121,10 +121,10 @@ function trustHint(o: SshOptions): string {
 }
 
 /** What a failure to reach the server (or a lost connection before the login) means to the user. */
-function unreachable(o: SshOptions, err: Error): NetworkError {
+function unreachable(host: string, port: number, err: Error): NetworkError {
   const code = errnoCode(err);
   const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'unknown host' : err.message;
-  return new NetworkError(`cannot reach ${o.host}:${o.port}: ${why}`, err);
+  return new NetworkError(`cannot reach ${host}:${port}: ${why}`, err);
 }
 
 /**
@@ -161,7 +161,7 @@ function logIn(o: SshOptions, ssh2: Ssh2, sock: Socket, dialFailure: () => Error
   const failed = dialFailure();
   if (failed !== undefined || sock.destroyed) {
     sock.destroy();
-    return reject(unreachable(o, failed ?? new Error('the connection was closed')));
+    return reject(unreachable(o.host, o.port, failed ?? new Error('the connection was closed')));
   }
   const client = new ssh2.Client();
   let hostKeyProblem: ArxError | undefined;
@@ -178,7 +178,7 @@ function logIn(o: SshOptions, ssh2: Ssh2, sock: Socket, dialFailure: () => Error
       return fail(new PermissionDeniedError(`login to ${where(o)} failed (tried ${tried.join(', ')})`, 'AUTH_FAILED'));
     }
     if (err.level === 'client-timeout') return fail(new NetworkError(`${o.host}:${o.port} did not answer in time`, err));
-    fail(unreachable(o, err));
+    fail(unreachable(o.host, o.port, err));
   });
   client.on('ready', () => {
     settled = true;
@@ -251,7 +251,7 @@ export async function fetchHostKey(host: string, port: number, timeoutMs: number
     let key: Buffer | undefined;
     client.on('error', (err: Error) => {
       if (key) resolve(key);
-      else reject(new NetworkError(`cannot reach ${host}:${port}: ${errnoCode(err) === 'ECONNREFUSED' ? 'connection refused' : err.message}`, err));
+      else reject(unreachable(host, port, err));
     });
     client.connect({
       host,
