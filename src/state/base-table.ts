@@ -160,11 +160,10 @@ export class BaseTable {
   /** The snapshot form: header, numbers, hashes, the path index (where each path starts, its slots), then the paths separated by NUL. */
   encode(): Buffer {
     const count = this.size;
-    let pathBytes = Math.max(0, count - 1); // the separators
-    for (const p of this.paths) pathBytes += Buffer.byteLength(p);
     const slots = this.index.snapshotSlots;
-    const starts = this.index.snapshotStarts;
-    const out = Buffer.alloc(HEADER + count * STRIDE * 8 + count * HASH_BYTES + starts.byteLength + slots.byteLength + pathBytes);
+    const pathBytes = this.index.joinedBytes;
+    const pathsAt = HEADER + count * (STRIDE * 8 + HASH_BYTES + 4) + slots.byteLength;
+    const out = Buffer.alloc(pathsAt + pathBytes);
     out.writeUInt32LE(MAGIC, 0);
     out.writeUInt32LE(FORMAT, 4);
     out.writeUInt32LE(count, 8);
@@ -173,13 +172,10 @@ export class BaseTable {
     let at = HEADER;
     at += Buffer.from(this.nums.buffer, this.nums.byteOffset, count * STRIDE * 8).copy(out, at);
     at += this.hashBytes.copy(out, at, 0, count * HASH_BYTES);
+    // The paths as the index holds their bytes, written in place (no string is encoded again).
+    const starts = this.index.writePaths(out, pathsAt);
     at += Buffer.from(starts.buffer, starts.byteOffset, starts.byteLength).copy(out, at);
-    at += Buffer.from(slots.buffer, slots.byteOffset, slots.byteLength).copy(out, at);
-    // Written in place: no joined string and no second buffer of all the paths.
-    for (let i = 0; i < count; i++) {
-      if (i > 0) out[at++] = 0;
-      at += out.write(this.paths[i]!, at, 'utf8');
-    }
+    Buffer.from(slots.buffer, slots.byteOffset, slots.byteLength).copy(out, at);
     return out;
   }
 

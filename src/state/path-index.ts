@@ -44,7 +44,7 @@ export class PathIndex {
   }
 
   /**
-   * An index from its snapshot form (see snapshotStarts, snapshotSlots): the
+   * An index from its snapshot form (see writePaths, snapshotSlots): the
    * paths as UTF-8 bytes, each ended by a NUL but the last, where each starts,
    * and the slots (nothing is hashed again; the index takes over `starts` and
    * `slots`). undefined when these do not fit together.
@@ -81,13 +81,24 @@ export class PathIndex {
     return index;
   }
 
-  /** Where each row's path starts in the snapshot form (its paths joined by NUL, in row order). */
-  get snapshotStarts(): Uint32Array {
+  /** The bytes of all paths joined by NUL (see writePaths). */
+  get joinedBytes(): number {
+    let bytes = Math.max(0, this.count - 1); // the separators
+    for (let row = 0; row < this.count; row++) bytes += this.lengths[row]!;
+    return bytes;
+  }
+
+  /**
+   * Write the paths' bytes joined by NUL, in row order, into `out` at `at`
+   * (joinedBytes of them); returns where each starts, from `at`.
+   */
+  writePaths(out: Buffer, at: number): Uint32Array {
     const starts = new Uint32Array(this.count);
-    let at = 0;
+    let offset = 0;
     for (let row = 0; row < this.count; row++) {
-      starts[row] = at;
-      at += this.lengths[row]! + 1;
+      if (row > 0) out[at + offset++] = 0;
+      starts[row] = offset;
+      offset += this.bytes.copy(out, at + offset, this.starts[row], this.starts[row]! + this.lengths[row]!);
     }
     return starts;
   }

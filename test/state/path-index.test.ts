@@ -65,7 +65,7 @@ describe('PathIndex', () => {
     for (const p of NAMES) built.add(p);
     const joined = Buffer.from(NAMES.join('\0'));
     const slots = (): Int32Array => Int32Array.from(built.snapshotSlots);
-    const starts = (): Uint32Array => Uint32Array.from(built.snapshotStarts);
+    const starts = (): Uint32Array => built.writePaths(Buffer.alloc(built.joinedBytes), 0);
     const index = PathIndex.fromSnapshot(joined, starts(), slots())!;
     expectAgrees(index, NAMES);
     expect(PathIndex.fromSnapshot(joined, starts().subarray(0, NAMES.length - 1), slots())).toBeUndefined();
