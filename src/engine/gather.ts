@@ -49,8 +49,8 @@ export interface Scans {
   walking: Promise<CompactWalk> | undefined;
   knownLocal: KnownRows;
   knownRemote: KnownRows;
-  /** The base from its snapshot; undefined: gather loads it row by row. */
-  snapshot: BaseTable | undefined;
+  /** The base from its snapshot (loading); undefined: gather loads it row by row. */
+  snapshot: Promise<BaseTable | undefined>;
 }
 
 /**
@@ -75,9 +75,21 @@ export function startScans(session: Session, filter: PathFilter, now: number): S
   listing.catch(() => undefined);
   releaseWarmWalkers();
   // The listings consult the base as soon as it exists (while it loads row by row, what it holds so far).
-  const snapshot = store.baseSnapshot(remoteId);
-  knownLocal.base = snapshot;
-  knownRemote.base = snapshot;
+  // It loads once what is under way has taken its next step: a login to the server that is starting
+  // sends its first messages before this (tens of milliseconds) keeps the thread.
+  const snapshot = new Promise<BaseTable | undefined>((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        const table = store.baseSnapshot(remoteId);
+        knownLocal.base = table;
+        knownRemote.base = table;
+        resolve(table);
+      } catch (err) {
+        reject(err);
+      }
+    }),
+  );
+  snapshot.catch(() => undefined);
   return { filter, time: now, listing, walking, knownLocal, knownRemote, snapshot };
 }
 
@@ -93,8 +105,9 @@ export async function gather(session: Session, scans: Scans, opts: { parallel: n
   scans.walking = undefined;
 
   const states = new Map<string, PathState>();
-  const base = scans.snapshot ?? new BaseTable();
-  if (scans.snapshot === undefined) {
+  const snapshot = await scans.snapshot;
+  const base = snapshot ?? new BaseTable();
+  if (snapshot === undefined) {
     knownLocal.base = base;
     knownRemote.base = base;
     await loadRows(store, remoteId, base);
