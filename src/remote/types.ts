@@ -33,10 +33,23 @@ export interface RemoteCapabilities {
 export interface ListFilter {
   excludeDir(path: string): boolean;
   excludeFile(path: string): boolean;
+  /**
+   * Optional: set where, below the top level, exclusion depends on the last
+   * name alone (excludeDir and excludeFile then agree with it there), so a
+   * listing may decide without making the whole path.
+   */
+  belowTop?: NameRule;
   /** Files bigger than this many bytes are left out and reported in `tooLarge`. */
   maxFileSize?: number;
   /** The patterns this filter was built from, so a listing running elsewhere (a worker) can rebuild it. */
   settings?: { arxignore: string[]; include: string[]; exclude: string[]; maxFileSize?: number };
+}
+
+/** Exclusion by a name alone. */
+export interface NameRule {
+  /** Excludes nothing. */
+  readonly empty: boolean;
+  excludes(name: string, isDir: boolean): boolean;
 }
 
 /** The base as a listing may consult it (see Remote.listCompact). */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { ConfigError, errnoCode } from '../errors.js';
-import type { ListFilter } from '../remote/types.js';
+import type { ListFilter, NameRule } from '../remote/types.js';
 import { allNameOnly, NameMatcher } from './name-matcher.js';
 
 export const IGNORE_FILE = '.arxignore';
@@ -58,11 +58,14 @@ export function buildFilter(settings: FilterSettings): PathFilter {
   // patterns go through the full gitignore rules on the whole path.
   let excludeDir: (path: string) => boolean;
   let excludeFile: (path: string) => boolean;
+  let belowTop: NameRule | undefined;
   if (allNameOnly(userExcludes)) {
     const names = new NameMatcher(userExcludes);
     const name = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
     excludeDir = (path) => alwaysExcluded(path) || (!names.empty && names.excludes(name(path), true));
     excludeFile = (path) => alwaysExcluded(path) || (!names.empty && names.excludes(name(path), false)) || notIncluded(path);
+    // (alwaysExcluded is for the top level only; include patterns look at the whole path.)
+    if (included === undefined) belowTop = names;
   } else {
     const excluded = compile(userExcludes, 'sync.exclude_patterns');
     excludeDir = (path) => alwaysExcluded(path) || excluded.ignores(`${path}/`);
@@ -74,6 +77,7 @@ export function buildFilter(settings: FilterSettings): PathFilter {
     settings,
     excludeDir,
     excludeFile,
+    belowTop,
     unsyncedFolders(entries) {
       const drop = new Set<string>();
       if (included === undefined) return drop;

@@ -42,46 +42,74 @@ const TYPE_DIR = 0x64; // 'd'
 const TYPE_FILE = 0x66; // 'f'
 
 const TEMP_PREFIX_BYTES = Buffer.from(TEMP_PREFIX);
+const NO_BYTES = Buffer.alloc(0);
 
-/** Is the last name of the path in buf[start..end) a temporary's? ('/' is one byte in UTF-8, never part of another character.) */
-function nameIsTemporary(buf: Buffer, start: number, end: number): boolean {
+/** Where the last name of the path in buf[start..end) starts ('/' is one byte in UTF-8, never part of another character). */
+function nameStart(buf: Buffer, start: number, end: number): number {
   let name = end;
   while (name > start && buf[name - 1] !== SLASH) name--;
+  return name;
+}
+
+/** Is buf[name..end) a temporary's name? */
+function isTemporaryName(buf: Buffer, name: number, end: number): boolean {
   if (end - name < TEMP_PREFIX_BYTES.length) return false;
   for (let i = 0; i < TEMP_PREFIX_BYTES.length; i++) if (buf[name + i] !== TEMP_PREFIX_BYTES[i]) return false;
   return true;
 }
 
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash === -1 ? '' : path.slice(0, slash);
+/** Do buf[start..end) and `bytes` hold the same bytes? */
+function sameBytes(buf: Buffer, start: number, end: number, bytes: Buffer): boolean {
+  if (end - start !== bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[start + i] !== bytes[i]) return false;
+  return true;
 }
 
 /**
- * Reads one record's fields left to right. Numbers come back as values and
- * the position moves on (no tuple per field: this runs for every entry).
+ * The numbers of the record being read, field by field left to right (one
+ * object for the whole listing, no tuple per field: this runs for every entry).
+ * A field that is not there clears `ok`.
  */
-class Cursor {
-  buf: Buffer = Buffer.alloc(0);
+class RecordFields {
   at = 0;
-  end = 0;
   ok = true;
+  size = 0;
+  mtimeMs = 0;
+  ctimeMs = 0;
+  ino = 0;
+
+  /** `type size mtime [ctime inode] ` from buf[start..end): true when well-formed, `at` then at the path. */
+  read(buf: Buffer, start: number, end: number, identity: boolean, wholeSeconds: boolean): boolean {
+    this.at = start + 1;
+    this.ok = true;
+    this.space(buf);
+    this.size = this.digits(buf, end);
+    this.space(buf);
+    this.mtimeMs = this.time(buf, end, wholeSeconds);
+    if (identity) {
+      this.space(buf);
+      this.ctimeMs = this.time(buf, end, false);
+      this.space(buf);
+      this.ino = this.digits(buf, end);
+    }
+    this.space(buf);
+    return this.ok && this.at < end;
+  }
 
   /** A run of digits (at least one). */
-  digits(): number {
-    const buf = this.buf;
+  private digits(buf: Buffer, end: number): number {
     const from = this.at;
     let value = 0;
     let i = from;
-    for (; i < this.end && buf[i]! >= ZERO && buf[i]! <= NINE; i++) value = value * 10 + (buf[i]! - ZERO);
+    for (; i < end && buf[i]! >= ZERO && buf[i]! <= NINE; i++) value = value * 10 + (buf[i]! - ZERO);
     if (i === from) this.ok = false;
     this.at = i;
     return value;
   }
 
   /** A single space. */
-  space(): void {
-    if (this.buf[this.at] === SPACE) this.at++;
+  private space(buf: Buffer): void {
+    if (buf[this.at] === SPACE) this.at++;
     else this.ok = false;
   }
 
@@ -90,14 +118,13 @@ class Cursor {
    * computes Stats.mtimeMs (seconds * 1e3 + nanoseconds / 1e6), so both
    * walks give bit-identical times.
    */
-  time(wholeSeconds: boolean): number {
-    const seconds = this.digits();
-    const buf = this.buf;
+  private time(buf: Buffer, end: number, wholeSeconds: boolean): number {
+    const seconds = this.digits(buf, end);
     let nanos = 0;
     if (buf[this.at] === DOT) {
       const from = ++this.at;
       let i = from;
-      for (; i < this.end && buf[i]! >= ZERO && buf[i]! <= NINE; i++) if (i - from < 9) nanos = nanos * 10 + (buf[i]! - ZERO);
+      for (; i < end && buf[i]! >= ZERO && buf[i]! <= NINE; i++) if (i - from < 9) nanos = nanos * 10 + (buf[i]! - ZERO);
       for (let d = i - from; d < 9; d++) nanos *= 10;
       this.at = i;
     }
@@ -109,6 +136,10 @@ class Cursor {
  * Builds the listing from find's output, fed in chunks as they arrive. find
  * prints a folder before what it holds, so whether a folder is listed (not
  * excluded, not a temporary) is known before its contents come.
+ *
+ * An entry found in the base (by its bytes) that still holds it costs no
+ * string at all: where the filter decides on names, it is decided from the
+ * name's bytes, and only entries that are listed or reported get a path.
  */
 export class FindListingParser {
   private readonly built: CompactWalkBuilder;
@@ -118,13 +149,17 @@ export class FindListingParser {
   private readonly prefix: string;
   private readonly identity: boolean;
   private readonly wholeSeconds: boolean;
-  private readonly sentinel: Buffer | undefined;
+  /** Empty when the output has no sentinel. */
+  private readonly sentinel: Buffer;
   private readonly known: KnownBase | undefined;
   private readonly held: number[] = [];
   /** How many folders were left out (excluded or temporary); while none was, no parent needs checking. */
   private unlisted = 0;
-  private readonly cursor = new Cursor();
-  private pending: Buffer = Buffer.alloc(0);
+  /** The folder (below the listed one) of the last entry checked against `listed`, and whether it is listed: a folder's entries come together. */
+  private lastFolder: Buffer = NO_BYTES;
+  private lastFolderListed = true;
+  private readonly fields = new RecordFields();
+  private pending: Buffer = NO_BYTES;
   private complete = false;
   private malformed = false;
 
@@ -135,7 +170,7 @@ export class FindListingParser {
     this.prefix = opts.prefix ?? '';
     this.identity = opts.identity ?? false;
     this.wholeSeconds = opts.wholeSeconds ?? false;
-    this.sentinel = opts.sentinel === undefined ? undefined : Buffer.from(opts.sentinel);
+    this.sentinel = opts.sentinel === undefined ? NO_BYTES : Buffer.from(opts.sentinel);
     this.known = opts.known;
     this.built = new CompactWalkBuilder(this.identity ? 5 : 3);
     this.listed.add(this.prefix);
@@ -143,13 +178,24 @@ export class FindListingParser {
 
   feed(chunk: Buffer): void {
     if (this.malformed) return;
-    const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     let start = 0;
-    for (let end = buf.indexOf(0, start); end !== -1 && !this.malformed; end = buf.indexOf(0, start)) {
-      this.record(buf, start, end);
+    if (this.pending.length > 0) {
+      // The record cut by the last chunk: only it is joined, not the whole chunk.
+      const end = chunk.indexOf(0);
+      if (end === -1) {
+        this.pending = Buffer.concat([this.pending, chunk]);
+        return;
+      }
+      const joined = Buffer.concat([this.pending, chunk.subarray(0, end)]);
+      this.pending = NO_BYTES;
+      this.record(joined, 0, joined.length);
       start = end + 1;
     }
-    this.pending = buf.subarray(start);
+    for (let end = chunk.indexOf(0, start); end !== -1 && !this.malformed; end = chunk.indexOf(0, start)) {
+      this.record(chunk, start, end);
+      start = end + 1;
+    }
+    if (start < chunk.length) this.pending = chunk.subarray(start);
   }
 
   /**
@@ -157,7 +203,7 @@ export class FindListingParser {
    * sentinel, when it never came; without, when `succeeded` is false.
    */
   finish(succeeded = true): CompactWalk | undefined {
-    const complete = this.sentinel === undefined ? succeeded : this.complete;
+    const complete = this.sentinel.length === 0 ? succeeded : this.complete;
     if (!complete || this.malformed || this.pending.length > 0) return undefined;
     const walk = this.built.finish(this.problems);
     if (this.known !== undefined) walk.held = this.held;
@@ -165,89 +211,103 @@ export class FindListingParser {
   }
 
   private record(buf: Buffer, start: number, end: number): void {
-    const sentinel = this.sentinel;
-    if (sentinel !== undefined) {
-      if (end === start) return; // the separator before the sentinel
-      if (this.complete) {
-        this.malformed = true; // nothing may follow the sentinel
-        return;
-      }
-      if (end - start === sentinel.length && sentinel.equals(buf.subarray(start, end))) {
-        this.complete = true;
-        return;
-      }
-    }
-    // `type size mtime [ctime inode] path`
-    const c = this.cursor;
-    c.buf = buf;
-    c.at = start + 1;
-    c.end = end;
-    c.ok = true;
-    const type = buf[start]!;
-    c.space();
-    const size = c.digits();
-    c.space();
-    const mtimeMs = c.time(this.wholeSeconds);
-    let ctimeMs = 0;
-    let ino = 0;
-    if (this.identity) {
-      c.space();
-      ctimeMs = c.time(false);
-      c.space();
-      ino = c.digits();
-    }
-    c.space();
-    if (!c.ok || c.at >= end) {
+    if (this.sentinel.length > 0 && this.isSentinel(buf, start, end)) return;
+    const f = this.fields;
+    if (!f.read(buf, start, end, this.identity, this.wholeSeconds)) {
       this.malformed = true;
       return;
     }
-    // A path the base has is its own string: no decoding and no new string (most entries of a
-    // sync that changes little). (A base path is well-formed UTF-8, so never garbled.)
-    const known = this.known;
-    const row = known !== undefined && this.prefix === '' ? known.rowOfBytes(buf, c.at, end) : -1;
-    let path: string;
-    let garbled = false;
-    if (row !== -1) path = known!.pathOf(row);
-    else {
-      const rel = buf.toString('utf8', c.at, end);
-      // A name that is not UTF-8 cannot be named again from a string: set aside, like a special file.
-      garbled = rel.includes('\uFFFD') && !buf.subarray(c.at, end).equals(Buffer.from(rel));
-      path = this.prefix === '' ? rel : `${this.prefix}/${rel}`;
-    }
+    const type = buf[start]!;
+    const isDir = type === TYPE_DIR;
+    const at = f.at;
+    const name = nameStart(buf, at, end);
     // Only inside listed folders (as a walk, which never opens an excluded or temporary folder).
-    // find prints a folder before its contents, so while none was left out, every parent is listed.
-    if (this.unlisted > 0 && !this.listed.has(parentOf(path))) return;
+    if (this.unlisted > 0 && name > at && !this.folderListed(buf, at, name - 1)) return;
+    // A path the base has is its own string, made only if needed (a base path is well-formed UTF-8).
+    const known = this.known;
+    const row = known !== undefined && this.prefix === '' ? known.rowOfBytes(buf, at, end) : -1;
+    let path = row === -1 ? this.decode(buf, at, end) : undefined;
+    if (path === null) {
+      // A name that is not UTF-8 cannot be named again from a string: set aside, like a special file.
+      this.problems.special.push(this.withPrefix(buf.toString('utf8', at, end)));
+      if (isDir) this.unlisted++;
+      return;
+    }
+    if (isTemporaryName(buf, name, end)) {
+      this.problems.temporaries.push((path ??= known!.pathOf(row)));
+      if (isDir) this.unlisted++;
+      return;
+    }
     const filter = this.filter;
-    if (garbled) {
-      this.problems.special.push(path);
-      if (type === TYPE_DIR) this.unlisted++;
-    } else if (nameIsTemporary(buf, c.at, end)) {
-      this.problems.temporaries.push(path);
-      if (type === TYPE_DIR) this.unlisted++;
-    } else if (type === TYPE_DIR) {
-      if (filter?.excludeDir(path)) {
-        this.unlisted++;
+    if (filter !== undefined) {
+      const byName = name > at ? filter.belowTop : undefined;
+      const excluded =
+        byName !== undefined
+          ? !byName.empty && byName.excludes(buf.toString('utf8', name, end), isDir)
+          : isDir
+            ? filter.excludeDir((path ??= known!.pathOf(row)))
+            : filter.excludeFile((path ??= known!.pathOf(row)));
+      if (excluded) {
+        if (isDir) this.unlisted++;
         return;
       }
-      this.listed.add(path);
-      if (!this.isHeld(path, row, true, 0, 0, undefined, undefined)) this.built.dir(path);
-    } else if (filter?.excludeFile(path)) return;
-    else if (type !== TYPE_FILE) this.problems.special.push(path);
-    else if (filter?.maxFileSize !== undefined && size > filter.maxFileSize) this.problems.tooLarge.push(path);
-    else if (!this.isHeld(path, row, false, size, mtimeMs, this.identity ? ctimeMs : undefined, this.identity ? ino : undefined)) this.built.file(path, size, mtimeMs, ctimeMs, ino);
+    }
+    if (isDir) {
+      this.listed.add((path ??= known!.pathOf(row)));
+      if (!this.isHeld(row, path, true)) this.built.dir(path);
+    } else if (type !== TYPE_FILE) this.problems.special.push((path ??= known!.pathOf(row)));
+    else if (filter?.maxFileSize !== undefined && f.size > filter.maxFileSize) this.problems.tooLarge.push((path ??= known!.pathOf(row)));
+    else if (!this.isHeld(row, path, false)) this.built.file((path ??= known!.pathOf(row)), f.size, f.mtimeMs, f.ctimeMs, f.ino);
+  }
+
+  /** The sentinel (true), the separator before it (true), or a record (false); nothing may follow the sentinel. */
+  private isSentinel(buf: Buffer, start: number, end: number): boolean {
+    if (end === start) return true;
+    if (this.complete) {
+      this.malformed = true;
+      return true;
+    }
+    if (sameBytes(buf, start, end, this.sentinel)) {
+      this.complete = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** The path of buf[start..end) below the listed folder, or null when it is not UTF-8. */
+  private decode(buf: Buffer, start: number, end: number): string | null {
+    const rel = buf.toString('utf8', start, end);
+    if (rel.includes('\uFFFD') && !buf.subarray(start, end).equals(Buffer.from(rel))) return null;
+    return this.withPrefix(rel);
+  }
+
+  private withPrefix(rel: string): string {
+    return this.prefix === '' ? rel : `${this.prefix}/${rel}`;
+  }
+
+  /** Is the folder buf[start..end) (below the listed one) listed? */
+  private folderListed(buf: Buffer, start: number, end: number): boolean {
+    if (!sameBytes(buf, start, end, this.lastFolder)) {
+      this.lastFolder = Buffer.from(buf.subarray(start, end));
+      // (A folder not UTF-8 was set aside, so a garbled name here is never in `listed`.)
+      this.lastFolderListed = this.listed.has(this.withPrefix(buf.toString('utf8', start, end)));
+    }
+    return this.lastFolderListed;
   }
 
   /**
-   * Does the entry still hold its base row (then noted, not listed)? `found`:
-   * the row its bytes found, or -1 (then only a listing under a prefix looks again).
+   * Does the entry of the record just read still hold its base row (then
+   * noted, not listed)? `found`: the row its bytes found, or -1 (then only a
+   * listing under a prefix looks again, by `path`).
    */
-  private isHeld(path: string, found: number, isDir: boolean, size: number, mtimeMs: number, ctimeMs: number | undefined, ino: number | undefined): boolean {
+  private isHeld(found: number, path: string | undefined, isDir: boolean): boolean {
     const known = this.known;
     if (known === undefined) return false;
-    const row = found !== -1 || this.prefix === '' ? found : known.rowOf(path);
-    if (row === -1 || !known.holds(row, isDir, size, mtimeMs, ctimeMs, ino)) return false;
+    const row = found !== -1 || this.prefix === '' ? found : known.rowOf(path!);
+    if (row === -1) return false;
+    const f = this.fields;
+    if (!known.holds(row, isDir, f.size, f.mtimeMs, this.identity ? f.ctimeMs : undefined, this.identity ? f.ino : undefined)) return false;
     this.held.push(row);
     return true;
   }
 }
-

@@ -117,6 +117,40 @@ describe('find listing parser', () => {
     }
   });
 
+  it('excludes entries the base holds as it excludes new ones: by name below the top, by the whole rules at the top', () => {
+    const known = knownRemote([
+      ['a', 1, null, 0, 0, null, null, 0, 0, null],
+      ['a/x.log', 0, 'ab'.repeat(32), 1, 1, null, null, 1, 1000, null],
+      ['a/y.json', 0, 'ab'.repeat(32), 1, 1, null, null, 1, 1000, null],
+      ['.env', 0, 'ab'.repeat(32), 1, 1, null, null, 1, 1000, null],
+      ['a/.env', 0, 'ab'.repeat(32), 1, 1, null, null, 1, 1000, null],
+    ]);
+    const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL, known });
+    p.feed(Buffer.from(['a', 'a/x.log', 'a/y.json', '.env', 'a/.env'].map((path) => record(path === 'a' ? 'd' : 'f', 1, '1', path)).join('') + END));
+    const walk = p.finish()!;
+    // a, a/y.json and a/.env hold the base; a/x.log (*.log) and .env (never synced at the top) are left out.
+    expect(walk.held).toEqual([0, 2, 4]);
+    expect(walk.paths).toEqual([]);
+  });
+
+  it('never lists inside a folder left out, however the records are ordered', () => {
+    const known = knownRemote([['node_modules/late.js', 0, 'ab'.repeat(32), 1, 1, null, null, 1, 1000, null]]);
+    const text = ['d node_modules', 'f node_modules/a.js', 'd keep', 'f keep/b.json', 'f node_modules/late.js', 'f node_modules/new.js', 'f keep/c.json']
+      .map((r) => {
+        const [type, path] = r.split(' ');
+        return record(type!, 1, '1', path!);
+      })
+      .join('');
+    for (const chunk of [Infinity, 3]) {
+      const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL, known });
+      const bytes = Buffer.from(text + END);
+      for (let i = 0; i < bytes.length; i += chunk) p.feed(bytes.subarray(i, Math.min(bytes.length, i + chunk)));
+      const walk = p.finish()!;
+      expect(walk.held).toEqual([]);
+      expect(walk.paths).toEqual(['keep', 'keep/b.json', 'keep/c.json']);
+    }
+  });
+
   it('finds the base rows of a listing below a subfolder by their full paths', () => {
     const known = knownRemote([['symbols/a/b.json', 0, 'ab'.repeat(32), 1, 1, null, null, 1, 1000, null]]);
     const p = new FindListingParser(filter, { prefix: 'symbols', wholeSeconds: true, sentinel: FIND_SENTINEL, known });

@@ -64,6 +64,19 @@ describe('buildFilter', () => {
     expect(filter.excludeFile('models/a.ifc')).toBe(false);
   });
 
+  it('offers the name rule (belowTop) only where it decides as the whole-path rules do', () => {
+    const filter = f({ arxignore: ['*.bak', 'cache/', '!keep.bak'] });
+    const rule = filter.belowTop!;
+    for (const [path, isDir] of [['a/x.bak', false], ['a/keep.bak', false], ['a/cache', true], ['a/cache', false], ['a/b/x.json', false], ['a/.env', false]] as const) {
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      expect(rule.excludes(name, isDir)).toBe(isDir ? filter.excludeDir(path) : filter.excludeFile(path));
+    }
+    expect(f({}).belowTop?.empty).toBe(true);
+    // Include patterns and patterns with a folder part look at the whole path: no name rule.
+    expect(f({ include: ['*.json'] }).belowTop).toBeUndefined();
+    expect(f({ arxignore: ['symbols/*.bak'] }).belowTop).toBeUndefined();
+  });
+
   it('anchored and folder-part patterns use the whole path', () => {
     const filter = f({ arxignore: ['/top.txt', 'symbols/*.tmp.json'] });
     expect(filter.excludeFile('top.txt')).toBe(true);
