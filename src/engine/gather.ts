@@ -33,6 +33,8 @@ export interface Gathered {
   remote: WalkProblems;
   counts: SafetyCounts;
   warnings: string[];
+  /** The base rows the project folder's listing found unchanged, in its order (see StateStore.saveBaseSnapshot). */
+  localOrder: readonly number[] | undefined;
 }
 
 const ANCHORS: readonly string[] = [PROJECT_FILE];
@@ -129,6 +131,7 @@ export async function gather(session: Session, scans: Scans, opts: { parallel: n
   const localProblems = problemsOf(localWalk);
   counts.holds.local = mergeCompact(states, base, same, localWalk, 'local', filter, 1, anchorRows) + localProblems.tooLarge.length + localProblems.unreadable.length;
   localWalk.paths.length = 0;
+  const localOrder = localWalk.held;
 
   // The listing first: it reports a failure to connect (see openRemote) without a second attempt.
   const listedAnyway = await listing!;
@@ -154,7 +157,7 @@ export async function gather(session: Session, scans: Scans, opts: { parallel: n
   }
   await learnRemoteHashes(session, states, opts.parallel);
   const { unreadable: _u, ...localHashing } = hashing;
-  return { states, base, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts, warnings };
+  return { states, base, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts, warnings, localOrder };
 }
 
 /** The base as the listings of one side consult it (see KnownBase); holds nothing until the base is loaded. */

@@ -247,7 +247,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
       })),
   );
   keepMergeableContent(session, states, g.base, content);
-  store.saveBaseSnapshot(remoteId, g.base);
+  store.saveBaseSnapshot(remoteId, g.base, g.localOrder);
   if (status.errors.length === 0 && !result.aborted) {
     pruneBackups(cfg.projectRoot, cfg.sync.backup_retention_days, clock().getTime());
   }

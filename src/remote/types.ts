@@ -57,7 +57,7 @@ export interface KnownBase {
   /** The base row of `path`, or -1. */
   rowOf(path: string): number;
   /** The base row of the path whose UTF-8 bytes are buf[start..end), or -1 (no string needed). */
-  rowOfBytes(buf: Uint8Array, start: number, end: number): number;
+  rowOfBytes(buf: Uint8Array, start: number, end: number, hint?: number): number;
   /** The path of a base row (the base's own string). */
   pathOf(row: number): string;
   /** Does this entry provably still hold the base row? */

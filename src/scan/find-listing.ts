@@ -158,6 +158,7 @@ export class FindListingParser {
   /** The folder (below the listed one) of the last entry checked against `listed`, and whether it is listed: a folder's entries come together. */
   private lastFolder: Buffer = NO_BYTES;
   private lastFolderListed = true;
+  private lastRow = -2;
   private readonly fields = new RecordFields();
   private pending: Buffer = NO_BYTES;
   private complete = false;
@@ -225,7 +226,8 @@ export class FindListingParser {
     if (this.unlisted > 0 && name > at && !this.folderListed(buf, at, name - 1)) return;
     // A path the base has is its own string, made only if needed (a base path is well-formed UTF-8).
     const known = this.known;
-    const row = known !== undefined && this.prefix === '' ? known.rowOfBytes(buf, at, end) : -1;
+    const row = known !== undefined && this.prefix === '' ? known.rowOfBytes(buf, at, end, this.lastRow + 1) : -1;
+    if (row !== -1) this.lastRow = row;
     let path = row === -1 ? this.decode(buf, at, end) : undefined;
     if (path === null) {
       // A name that is not UTF-8 cannot be named again from a string: set aside, like a special file.

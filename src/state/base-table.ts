@@ -76,9 +76,9 @@ export class BaseTable {
     return row === -1 ? undefined : row;
   }
 
-  /** The row of the path whose UTF-8 bytes are buf[start..end), or -1. */
-  rowOfBytes(buf: Uint8Array, start: number, end: number): number {
-    return this.index.rowOfBytes(buf, start, end);
+  /** The row of the path whose UTF-8 bytes are buf[start..end), or -1 (`hint`: the row it likely is). */
+  rowOfBytes(buf: Uint8Array, start: number, end: number, hint = -1): number {
+    return this.index.rowOfBytes(buf, start, end, hint);
   }
 
   isDir(row: number): boolean {
@@ -155,6 +155,39 @@ export class BaseTable {
       this.hashBytes.copy(this.hashBytes, row * HASH_BYTES, last * HASH_BYTES, (last + 1) * HASH_BYTES);
     }
     this.paths.pop();
+  }
+
+  /**
+   * Number the rows anew: those in `first` in that order (each once; rows
+   * not in the table are ignored), then the others in their order. What the
+   * table holds is unchanged (row order means nothing to it), but a listing
+   * that meets the paths in this order reads the table front to back.
+   */
+  reorder(first: readonly number[]): void {
+    const count = this.size;
+    const oldRows = new Uint32Array(count);
+    const placed = new Uint8Array(count);
+    let next = 0;
+    for (const row of first) {
+      if (row >= 0 && row < count && placed[row] === 0) {
+        placed[row] = 1;
+        oldRows[next++] = row;
+      }
+    }
+    for (let row = 0; row < count; row++) if (placed[row] === 0) oldRows[next++] = row;
+    const nums = new Float64Array(this.nums.length);
+    const hashes = Buffer.alloc(this.hashBytes.length);
+    const paths = new Array<string>(count);
+    for (let row = 0; row < count; row++) {
+      const old = oldRows[row]!;
+      nums.set(this.nums.subarray(old * STRIDE, (old + 1) * STRIDE), row * STRIDE);
+      this.hashBytes.copy(hashes, row * HASH_BYTES, old * HASH_BYTES, (old + 1) * HASH_BYTES);
+      paths[row] = this.paths[old]!;
+    }
+    this.nums = nums;
+    this.hashBytes = hashes;
+    this.paths = paths;
+    this.index.renumber(oldRows);
   }
 
   /** The snapshot form: header, numbers, hashes, the path index (where each path starts, its slots), then the paths separated by NUL. */

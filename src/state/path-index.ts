@@ -131,10 +131,19 @@ export class PathIndex {
     return this.rowOfBytes(this.scratch, 0, length);
   }
 
-  /** The row of the path whose UTF-8 bytes are buf[start..end), or -1. */
-  rowOfBytes(buf: Uint8Array, start: number, end: number): number {
+  /**
+   * The row of the path whose UTF-8 bytes are buf[start..end), or -1. `hint`:
+   * the row it likely is (the one after the last found, say), tried first.
+   */
+  rowOfBytes(buf: Uint8Array, start: number, end: number, hint = -1): number {
     const length = end - start;
     const bytes = this.bytes;
+    if (hint >= 0 && hint < this.count && this.lengths[hint] === length) {
+      const at = this.starts[hint]!;
+      let i = 0;
+      while (i < length && bytes[at + i] === buf[start + i]) i++;
+      if (i === length) return hint;
+    }
     for (let slot = hashBytes(buf, start, end) & this.mask; ; slot = (slot + 1) & this.mask) {
       const held = this.slots[slot]!;
       if (held === EMPTY) return -1;
@@ -145,6 +154,28 @@ export class PathIndex {
       while (i < length && bytes[at + i] === buf[start + i]) i++;
       if (i === length) return row;
     }
+  }
+
+  /**
+   * Number the rows anew: row i becomes the row that was `oldRows[i]` (a
+   * permutation of all rows). Nothing is hashed again; the bytes stay where
+   * they are (a snapshot written afterwards lays them out in the new order).
+   */
+  renumber(oldRows: Uint32Array): void {
+    const count = this.count;
+    const newRow = new Int32Array(count);
+    const starts = new Uint32Array(this.starts.length);
+    const lengths = new Uint32Array(this.lengths.length);
+    for (let row = 0; row < count; row++) {
+      const old = oldRows[row]!;
+      newRow[old] = row;
+      starts[row] = this.starts[old]!;
+      lengths[row] = this.lengths[old]!;
+    }
+    this.starts = starts;
+    this.lengths = lengths;
+    const slots = this.slots;
+    for (let slot = 0; slot < slots.length; slot++) if (slots[slot] !== EMPTY) slots[slot] = newRow[slots[slot]! - 1]! + 1;
   }
 
   /** Remove `row`; the last row takes its number. */

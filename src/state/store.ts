@@ -59,6 +59,18 @@ export const STATE_DB = 'state.db';
 const MIN_DELTA = 1000;
 const DELTA_SHARE = 0.05;
 
+/** A base of at least this many rows is rewritten in listing order when its rows are out of it (see saveBaseSnapshot). */
+const REORDER_MIN_ROWS = 1024;
+/** Out of order: more than this share of the rows a listing met did not follow the one before. */
+const OUT_OF_ORDER_SHARE = 0.25;
+
+function outOfOrder(order: readonly number[] | undefined, size: number): order is readonly number[] {
+  if (order === undefined || size < REORDER_MIN_ROWS) return false;
+  let breaks = 0;
+  for (let i = 1; i < order.length; i++) if (order[i] !== order[i - 1]! + 1) breaks++;
+  return breaks > order.length * OUT_OF_ORDER_SHARE;
+}
+
 /** What a snapshot-loaded base was built from. */
 interface LoadedSnapshot {
   snapshotGen: number;
@@ -265,15 +277,22 @@ export class StateStore {
    * started) with the tracked changes applied to it (so `loaded` is the base
    * as it is now once this returns). Nothing either when those were too many
    * or a transaction failed: the snapshot stays stale until then.
+   *
+   * `listingOrder`: the rows in the order the project folder's listing met
+   * them. Where that order is far from the rows' (a first snapshot, or many
+   * changes since), the whole snapshot is written in listing order, even after
+   * a sync that changed nothing: the next listings then read the base front
+   * to back, which on a large project is much faster than reading it at random.
    */
-  saveBaseSnapshot(remoteId: string, loaded: BaseTable): void {
+  saveBaseSnapshot(remoteId: string, loaded: BaseTable, listingOrder?: readonly number[]): void {
     this.flushJournal();
     const t = this.tracked;
     if (t?.remoteId !== remoteId) return;
     this.tracked = undefined;
     const gen = this.generation(remoteId);
-    if (gen === t.gen && t.from !== undefined) return;
-    if (t.changes !== undefined && t.from !== undefined) {
+    const reorder = t.changes !== undefined && outOfOrder(listingOrder, loaded.size);
+    if (gen === t.gen && t.from !== undefined && !reorder) return;
+    if (t.changes !== undefined && t.from !== undefined && !reorder) {
       const since = [...t.from.changes, ...t.changes];
       if (since.length <= Math.max(MIN_DELTA, loaded.size * DELTA_SHARE)) {
         this.stmts.putDelta.run(remoteId, t.from.snapshotGen, gen, Buffer.from(JSON.stringify(since)));
@@ -283,6 +302,7 @@ export class StateStore {
     // Too many changes to have kept (a first sync, say), or a failed transaction: the next sync reads
     // the rows and writes the snapshot then, when it holds little else in memory.
     if (t.changes === undefined) return;
+    if (reorder) loaded.reorder(listingOrder!);
     loaded.applyChanges(t.changes);
     this.transaction(() => {
       this.stmts.putSnapshot.run(remoteId, gen, loaded.encode());

@@ -35,6 +35,11 @@ function someFile(n: number): BaseEntry {
   return SHAPES[n % SHAPES.length]!(n);
 }
 
+/** A base row for `path` holding `e` (as the state database gives it back). */
+function rowOf(path: string, e: BaseEntry): BaseRow {
+  return [path, e.kind === 'dir' ? 1 : 0, e.hash, e.local.size, e.local.mtimeMs, e.local.ctimeMs ?? null, e.local.ino ?? null, e.remote.size, e.remote.mtimeMs, e.remote.racy ? 1 : null];
+}
+
 /** The base as the rows hold it. */
 function tableOf(store: StateStore, remoteId: string): BaseTable {
   const t = new BaseTable();
@@ -61,6 +66,26 @@ function rawSnapshot(dir: string, remoteId: string): { data: Buffer; rowid: numb
 const TRICKY_PATHS = ['hello? sausage/êé/Hello, 世界.json', 'with space.json', 'line\nbreak.json', "quote'\"$(x).json", 'emoji 😀/ü.ifc', 'tab\there.json'];
 
 describe('BaseTable snapshot form', () => {
+  it('keeps every entry when its rows are numbered anew, and writes them in the new order', () => {
+    const table = new BaseTable();
+    TRICKY_PATHS.forEach((p, i) => table.add(rowOf(p, someFile(i))));
+    for (let i = 0; i < 50; i++) table.add(rowOf(`docs/a${i}.json`, someFile(i + 10)));
+    table.add(rowOf('docs', folder()));
+    const before = BaseTable.decode(table.encode())!;
+    // Rows 5, 2 and 40 first (a repeat and rows that are not there are ignored), then the rest in order.
+    table.reorder([5, 2, 5, 40, -1, 10_000]);
+    expect(table.paths.slice(0, 3)).toEqual([before.paths[5], before.paths[2], before.paths[40]]);
+    expect(table.paths.slice(3)).toEqual(before.paths.filter((_, row) => ![5, 2, 40].includes(row)));
+    expectSameBase(table, before);
+    for (const [row, p] of table.paths.entries()) {
+      const bytes = Buffer.from(p);
+      expect(table.rowOfBytes(bytes, 0, bytes.length), p).toBe(row);
+    }
+    const decoded = BaseTable.decode(table.encode())!;
+    expect(decoded.paths).toEqual(table.paths);
+    expectSameBase(decoded, before);
+  });
+
   it('reads back exactly what the rows hold, for every kind of entry and path', () => {
     const dir = tempDir('arx-snapshot-');
     const store = StateStore.open(dir);
@@ -534,6 +559,71 @@ describe('base snapshot in the state database', () => {
     store.trackBaseChanges('r');
     store.saveBaseSnapshot('r', loaded);
     expectSameBase(store.baseSnapshot('r')!, tableOf(store, 'r'));
+    store.close();
+  });
+
+  /** A saved snapshot of 'r' with enough rows (over 1,024) to be worth reading in listing order. */
+  function savedLarge(): { dir: string; store: StateStore } {
+    const { dir, store } = populated();
+    store.transaction(() => {
+      for (let i = 0; i < 1200; i++) store.putBase('r', `bulk/${i % 9}/f${i}.json`, someFile(i));
+    });
+    const loaded = tableOf(store, 'r');
+    store.trackBaseChanges('r');
+    store.saveBaseSnapshot('r', loaded);
+    return { dir, store };
+  }
+
+  /** Row numbers of `table` in an order no listing would keep: every third row, then the rest backwards. */
+  function shuffledRows(table: BaseTable): number[] {
+    const rows = [...table.paths.keys()];
+    return [...rows.filter((r) => r % 3 === 0), ...rows.filter((r) => r % 3 !== 0).reverse()];
+  }
+
+  it('is written again in listing order after a sync that changed nothing, when the listing met its rows out of order; then left alone', () => {
+    const { dir, store } = savedLarge();
+    const loaded = store.baseSnapshot('r')!;
+    const order = shuffledRows(loaded);
+    const listed = order.map((row) => loaded.paths[row]!);
+    store.trackBaseChanges('r');
+    store.saveBaseSnapshot('r', loaded, order);
+    const again = store.baseSnapshot('r')!;
+    expect(again.paths).toEqual(listed);
+    expectSameBase(again, tableOf(store, 'r'));
+    // The next listing meets the rows in order: nothing is written.
+    const before = rawSnapshot(dir, 'r')!;
+    store.trackBaseChanges('r');
+    store.saveBaseSnapshot('r', again, [...again.paths.keys()]);
+    expect(rawSnapshot(dir, 'r')).toEqual(before);
+    store.close();
+  });
+
+  it('is written whole in listing order, with the changes, instead of a delta when the listing met its rows out of order', () => {
+    const { store } = savedLarge();
+    const loaded = store.baseSnapshot('r')!;
+    const order = shuffledRows(loaded);
+    const listed = order.map((row) => loaded.paths[row]!);
+    store.trackBaseChanges('r');
+    store.putBase('r', 'docs/a1.json', fileRacy(31));
+    store.deleteBase('r', listed[5]!);
+    store.putBase('r', 'brand-new.json', fileFull(32));
+    store.saveBaseSnapshot('r', loaded, order);
+    const again = store.baseSnapshot('r')!;
+    expectSameBase(again, tableOf(store, 'r'));
+    // Listing order, but for the deleted row (the last row took its place) and the new one (at the end).
+    expect(again.paths.slice(0, 5)).toEqual(listed.slice(0, 5));
+    expect(again.paths.slice(6, 100)).toEqual(listed.slice(6, 100));
+    expect(again.paths.at(-1)).toBe('brand-new.json');
+    store.close();
+  });
+
+  it('is not written again for order alone when the base is small', () => {
+    const { dir, store } = saved();
+    const before = rawSnapshot(dir, 'r')!;
+    const loaded = store.baseSnapshot('r')!;
+    store.trackBaseChanges('r');
+    store.saveBaseSnapshot('r', loaded, shuffledRows(loaded));
+    expect(rawSnapshot(dir, 'r')).toEqual(before);
     store.close();
   });
 

@@ -85,4 +85,36 @@ describe('PathIndex', () => {
     expect(index.add('new')).toBe(NAMES.length);
     expectAgrees(index, [...NAMES, 'new']);
   });
+
+  it('renumbers its rows without losing a path, and goes on adding and removing after', () => {
+    const next = random(11);
+    const index = new PathIndex();
+    const model = Array.from({ length: 400 }, (_, i) => `${NAMES[i % NAMES.length]}/${i}`);
+    for (const p of model) index.add(p);
+    // A shuffled permutation: row i becomes the row that was oldRows[i].
+    const oldRows = Uint32Array.from(model.keys());
+    for (let i = oldRows.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [oldRows[i], oldRows[j]] = [oldRows[j]!, oldRows[i]!];
+    }
+    index.renumber(oldRows);
+    const renumbered = Array.from(oldRows, (old) => model[old]!);
+    expectAgrees(index, renumbered);
+    index.removeRow(3);
+    renumbered[3] = renumbered.pop()!;
+    expect(index.add('after')).toBe(renumbered.length);
+    renumbered.push('after');
+    expectAgrees(index, renumbered);
+  });
+
+  it('tries a hinted row first, and still finds the right row when the hint is wrong', () => {
+    const index = new PathIndex();
+    for (const p of NAMES) index.add(p);
+    const bytes = Buffer.from('b.json');
+    expect(index.rowOfBytes(bytes, 0, bytes.length, 1)).toBe(1);
+    for (const hint of [-1, 0, 2, 3, NAMES.length, 10_000]) expect(index.rowOfBytes(bytes, 0, bytes.length, hint)).toBe(1);
+    // Same length, other bytes: the hint is not taken.
+    const other = Buffer.from('c.json');
+    expect(index.rowOfBytes(other, 0, other.length, 1)).toBe(-1);
+  });
 });
