@@ -4,10 +4,11 @@
  * meet the other tests' runs.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, REPO, tempDir } from '../helpers/cli.js';
+import { haveSshd, startSshd } from '../helpers/sshd.js';
 
 /** A copy of bin/, dist/ and package.json, using the repository's node_modules. */
 function installation(): { root: string; cacheDir: string; run: (...args: string[]) => { code: number; stdout: string; stderr: string }; runIn: (cwd: string, ...args: string[]) => { code: number; stdout: string; stderr: string } } {
@@ -77,6 +78,42 @@ describe('start-up from the code cache', () => {
     // The cache covers such a run now: the next one reads it and leaves it as it is.
     expect(i.runIn(project, 'sync').code).toBe(0);
     expect(statSync(join(i.cacheDir, name!)).mtimeMs).toBe(written.mtimeMs);
+  });
+
+  it.runIf(haveSshd())('a sync that moves large files over SFTP (many garbage collections) still leaves the whole program in the cache', async () => {
+    const sshd = await startSshd();
+    try {
+      const sizeAfterSync = (modelBytes: number): number => {
+        const i = installation();
+        const project = tempDir();
+        writeFileSync(
+          join(project, 'arxfile.json'),
+          JSON.stringify({
+            project_id: 'p1',
+            name: 'P1',
+            sync: { remote_path: 'p1' },
+            remote: { type: 'sftp', host: '127.0.0.1', port: sshd.port, username: sshd.user, key_file: sshd.clientKey, known_hosts: sshd.knownHosts, path: tempDir() },
+          }),
+        );
+        writeFileSync(join(project, 'a.json'), '{}');
+        mkdirSync(join(project, 'models'));
+        for (let n = 0; n < 3 && modelBytes > 0; n++) {
+          const model = join(project, 'models', `m${n}.ifc`);
+          writeFileSync(model, '');
+          truncateSync(model, modelBytes);
+        }
+        const r = i.runIn(project, 'sync');
+        expect(r.code, r.stderr).toBe(0);
+        const [name] = cacheFiles(i.cacheDir);
+        return statSync(join(i.cacheDir, name!)).size;
+      };
+      const small = sizeAfterSync(0);
+      // 3 x 64 MiB: enough full collections that V8 would drop the start-up's compiled code.
+      const large = sizeAfterSync(64 * 1024 * 1024);
+      expect(large).toBeGreaterThan(small * 0.9);
+    } finally {
+      await sshd.stop();
+    }
   });
 
   it('a damaged cache is replaced, and the command still runs', () => {
