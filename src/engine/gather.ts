@@ -174,8 +174,8 @@ class KnownRows implements KnownBase {
     return this.base?.rowOf(path) ?? -1;
   }
 
-  rowOfBytes(buf: Uint8Array, start: number, end: number): number {
-    return this.base?.rowOfBytes(buf, start, end) ?? -1;
+  rowOfBytes(buf: Uint8Array, start: number, end: number, hint?: number): number {
+    return this.base?.rowOfBytes(buf, start, end, hint) ?? -1;
   }
 
   pathOf(row: number): string {

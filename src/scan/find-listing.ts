@@ -291,7 +291,8 @@ export class FindListingParser {
   private folderListed(buf: Buffer, start: number, end: number): boolean {
     if (!sameBytes(buf, start, end, this.lastFolder)) {
       this.lastFolder = Buffer.from(buf.subarray(start, end));
-      // (A folder not UTF-8 was set aside, so a garbled name here is never in `listed`.)
+      // (A folder whose name is not UTF-8 was set aside. Should its decoded name be a listed
+      // folder's, its entries are still set aside one by one, as not UTF-8 either.)
       this.lastFolderListed = this.listed.has(this.withPrefix(buf.toString('utf8', start, end)));
     }
     return this.lastFolderListed;

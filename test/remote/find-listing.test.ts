@@ -95,6 +95,21 @@ describe('find listing parser', () => {
     expect(l.special).toEqual(['bad-\uFFFD\uFFFD.json', 'dir-\uFFFD']);
   });
 
+  it('never lists what is inside a folder that is not UTF-8, even where its decoded name is a real folder\'s', () => {
+    const bytes = Buffer.concat([
+      Buffer.from(record('d', 1, '1', 'dir-\uFFFD')),
+      Buffer.from('d 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('\0'),
+      Buffer.from('f 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('/in.json\0'),
+      Buffer.from(record('f', 1, '1', 'dir-\uFFFD/real.json')),
+      Buffer.from(END),
+    ]);
+    const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL });
+    p.feed(bytes);
+    const l = compactToResult(p.finish()!);
+    expect([...l.entries.keys()].sort()).toEqual(['dir-\uFFFD', 'dir-\uFFFD/real.json']);
+    expect(l.special).toEqual(['dir-\uFFFD', 'dir-\uFFFD/in.json']);
+  });
+
   it('leaves out what still holds the base, noting its row, and lists the rest', () => {
     // The base had the 'symbols' folder, its file and a file that changed since; 'gone.json' is not listed now.
     const known = knownRemote([
