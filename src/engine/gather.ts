@@ -17,7 +17,7 @@ import type { PathFilter } from '../scan/filter.js';
 import { FIND_WALKS } from '../scan/find-walk.js';
 import { hashLocalFiles, walkProject, type LocalHashing } from '../scan/local-scan.js';
 import { releaseWarmWalkers } from '../scan/warm-walkers.js';
-import { compactEntry, ROOT, type CompactWalk, type WalkProblems } from '../scan/walk.js';
+import { compactEntry, resolveOrder, ROOT, type CompactWalk, type WalkProblems } from '../scan/walk.js';
 import { BaseTable } from '../state/base-table.js';
 import type { StatCacheEntry, StateStore } from '../state/store.js';
 import { inLanes } from '../util/lanes.js';
@@ -130,8 +130,9 @@ export async function gather(session: Session, scans: Scans, opts: { parallel: n
   assertRootReadable(localWalk, `the project folder ${session.cfg.projectRoot}`);
   const localProblems = problemsOf(localWalk);
   counts.holds.local = mergeCompact(states, base, same, localWalk, 'local', filter, 1, anchorRows) + localProblems.tooLarge.length + localProblems.unreadable.length;
+  // (Resolved now: entries listed before their rows had loaded are found in the whole base.)
+  const localOrder = resolveOrder(localWalk, (path) => base.rowOf(path));
   localWalk.paths.length = 0;
-  const localOrder = localWalk.held;
 
   // The listing first: it reports a failure to connect (see openRemote) without a second attempt.
   const listedAnyway = await listing!;

@@ -153,6 +153,8 @@ export class FindListingParser {
   private readonly sentinel: Buffer;
   private readonly known: KnownBase | undefined;
   private readonly held: number[] = [];
+  /** See CompactWalk.order. */
+  private readonly order: number[] = [];
   /** How many folders were left out (excluded or temporary); while none was, no parent needs checking. */
   private unlisted = 0;
   /** The folder (below the listed one) of the last entry checked against `listed`, and whether it is listed: a folder's entries come together. */
@@ -207,7 +209,10 @@ export class FindListingParser {
     const complete = this.sentinel.length === 0 ? succeeded : this.complete;
     if (!complete || this.malformed || this.pending.length > 0) return undefined;
     const walk = this.built.finish(this.problems);
-    if (this.known !== undefined) walk.held = this.held;
+    if (this.known !== undefined) {
+      walk.held = this.held;
+      walk.order = this.order;
+    }
     return walk;
   }
 
@@ -256,10 +261,18 @@ export class FindListingParser {
     }
     if (isDir) {
       this.listed.add((path ??= known!.pathOf(row)));
-      if (!this.isHeld(row, path, true)) this.built.dir(path);
+      if (!this.isHeld(row, path, true)) this.list(row, path, true);
     } else if (type !== TYPE_FILE) this.problems.special.push((path ??= known!.pathOf(row)));
     else if (filter?.maxFileSize !== undefined && f.size > filter.maxFileSize) this.problems.tooLarge.push((path ??= known!.pathOf(row)));
-    else if (!this.isHeld(row, path, false)) this.built.file((path ??= known!.pathOf(row)), f.size, f.mtimeMs, f.ctimeMs, f.ino);
+    else if (!this.isHeld(row, path, false)) this.list(row, (path ??= known!.pathOf(row)), false);
+  }
+
+  /** The entry of the record just read goes into the listing (`row`: its base row, or -1). */
+  private list(row: number, path: string, isDir: boolean): void {
+    const f = this.fields;
+    if (isDir) this.built.dir(path);
+    else this.built.file(path, f.size, f.mtimeMs, f.ctimeMs, f.ino);
+    if (this.known !== undefined) this.order.push(row !== -1 ? row : -this.built.paths.length);
   }
 
   /** The sentinel (true), the separator before it (true), or a record (false); nothing may follow the sentinel. */
@@ -311,6 +324,7 @@ export class FindListingParser {
     const f = this.fields;
     if (!known.holds(row, isDir, f.size, f.mtimeMs, this.identity ? f.ctimeMs : undefined, this.identity ? f.ino : undefined)) return false;
     this.held.push(row);
+    this.order.push(row);
     return true;
   }
 }

@@ -139,6 +139,22 @@ export interface CompactWalk extends WalkProblems {
   stride: number;
   /** Base rows of entries left out because they still hold the base (see KnownBase). */
   held?: number[];
+  /**
+   * Every entry in the order the listing met it: its base row where the base
+   * had it then, else -(its index in `paths` + 1) (see resolveOrder).
+   */
+  order?: number[];
+}
+
+/** A walk's order as base rows (entries the base does not have are left out). */
+export function resolveOrder(walk: CompactWalk, rowOf: (path: string) => number | undefined): number[] | undefined {
+  if (walk.order === undefined) return walk.held;
+  const rows: number[] = [];
+  for (const v of walk.order) {
+    const row = v >= 0 ? v : rowOf(walk.paths[-v - 1]!);
+    if (row !== undefined) rows.push(row);
+  }
+  return rows;
 }
 
 /** Builds a CompactWalk entry by entry (for a walk here, or a listing read from elsewhere). */

@@ -1,7 +1,10 @@
 /** Edge cases that could lose data if handled naively. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { BaseTable } from '../../src/state/base-table.js';
 import { read, remove, snapshot, twoSided, write, type TwoSided } from '../helpers/cli.js';
 
 function synced(): TwoSided {
@@ -102,5 +105,35 @@ describe('temporary files', () => {
     expect(code).toBe(0);
     expect(existsSync(join(t.a, 'symbols/.arx-tmp-abc-0-deadbeef'))).toBe(false);
     expect([...snapshot(t.remote).keys()].some((p) => p.includes('.arx-tmp-'))).toBe(false);
+  });
+});
+
+describe('the state snapshot', () => {
+  /** The stored snapshot (its rowid changes when it is written again) and its rows' paths in order. */
+  function storedSnapshot(project: string): { rowid: number; paths: string[] } {
+    const db = new Database(join(project, '.arx', 'state.db'), { readonly: true });
+    try {
+      const { rowid, data } = db.prepare('SELECT rowid, data FROM base_snapshot').get() as { rowid: number; data: Buffer };
+      return { rowid, paths: BaseTable.decode(data)!.paths };
+    } finally {
+      db.close();
+    }
+  }
+
+  it('keeps its rows in the order the project folder is listed, written once', () => {
+    const t = twoSided('order');
+    for (let d = 0; d < 12; d++) for (let f = 0; f < 100; f++) write(t.a, `symbols/g${d}/s${(f * 37) % 100}.json`, `{"n":${f}}`);
+    expect(t.sync('a').code).toBe(0);
+    // Once a sync has met the rows in the folder's order, the snapshot follows it.
+    expect(t.sync('a').code).toBe(0);
+    const listed = spawnSync('find', ['.', '-mindepth', '1', '-path', './.arx', '-prune', '-o', '-printf', '%P\\0'], { cwd: t.a, encoding: 'utf8' })
+      .stdout.split('\0')
+      .filter((p) => p !== '' && p !== '.arx');
+    expect(listed.length).toBe(1214);
+    const before = storedSnapshot(t.a);
+    expect(before.paths).toEqual(listed);
+    // In order now: a sync that changes nothing leaves it as it is.
+    expect(t.sync('a').code).toBe(0);
+    expect(storedSnapshot(t.a)).toEqual(before);
   });
 });

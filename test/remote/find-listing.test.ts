@@ -5,7 +5,7 @@ import { FIND_SENTINEL, shellQuote } from '../../src/remote/sftp/find-listing.js
 import type { KnownBase } from '../../src/remote/types.js';
 import { FindListingParser } from '../../src/scan/find-listing.js';
 import { buildFilter } from '../../src/scan/filter.js';
-import { compactToResult } from '../../src/scan/walk.js';
+import { compactToResult, resolveOrder } from '../../src/scan/walk.js';
 import { BaseTable } from '../../src/state/base-table.js';
 import type { BaseRow } from '../../src/state/store.js';
 
@@ -124,6 +124,9 @@ describe('find listing parser', () => {
       for (let i = 0; i < bytes.length; i += chunk) p.feed(bytes.subarray(i, Math.min(bytes.length, i + chunk)));
       const walk = p.finish()!;
       expect(walk.held).toEqual([0, 1]);
+      // Every entry in listing order: base rows, and the listed entry the base lacks by its index.
+      expect(walk.order).toEqual([0, 1, -1, 3]);
+      expect(resolveOrder(walk, (path) => (path === 'line\nbreak.json' ? 7 : undefined))).toEqual([0, 1, 7, 3]);
       const l = compactToResult(walk);
       expect([...l.entries.keys()].sort()).toEqual(['line\nbreak.json', 'symbols/changed.json']);
       // Problems are reported as ever.
