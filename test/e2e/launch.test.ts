@@ -34,6 +34,14 @@ function cacheFiles(dir: string): string[] {
   }
 }
 
+/** A project of one small file whose remote is `remote` (its folder p1 there). */
+function projectSyncingTo(remote: Record<string, unknown>): string {
+  const project = tempDir();
+  writeFileSync(join(project, 'arxfile.json'), JSON.stringify({ project_id: 'p1', name: 'P1', sync: { remote_path: 'p1' }, remote }));
+  writeFileSync(join(project, 'a.json'), '{}');
+  return project;
+}
+
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('start-up from the code cache', () => {
@@ -59,18 +67,7 @@ describe('start-up from the code cache', () => {
     const [name] = cacheFiles(i.cacheDir);
     const small = statSync(join(i.cacheDir, name!)).size;
     // A real sync compiles far more.
-    const project = tempDir();
-    const remote = tempDir();
-    writeFileSync(
-      join(project, 'arxfile.json'),
-      JSON.stringify({
-        project_id: 'p1',
-        name: 'P1',
-        sync: { remote_path: '/p1' },
-        remote: { type: 'local', path: remote },
-      }),
-    );
-    writeFileSync(join(project, 'a.json'), '{}');
+    const project = projectSyncingTo({ type: 'local', path: tempDir() });
     expect(i.runIn(project, 'sync').code).toBe(0);
     expect(cacheFiles(i.cacheDir)).toEqual([name]);
     const written = statSync(join(i.cacheDir, name!));
@@ -85,17 +82,7 @@ describe('start-up from the code cache', () => {
     try {
       const sizeAfterSync = (modelBytes: number): number => {
         const i = installation();
-        const project = tempDir();
-        writeFileSync(
-          join(project, 'arxfile.json'),
-          JSON.stringify({
-            project_id: 'p1',
-            name: 'P1',
-            sync: { remote_path: 'p1' },
-            remote: { type: 'sftp', host: '127.0.0.1', port: sshd.port, username: sshd.user, key_file: sshd.clientKey, known_hosts: sshd.knownHosts, path: tempDir() },
-          }),
-        );
-        writeFileSync(join(project, 'a.json'), '{}');
+        const project = projectSyncingTo({ type: 'sftp', host: '127.0.0.1', port: sshd.port, username: sshd.user, key_file: sshd.clientKey, known_hosts: sshd.knownHosts, path: tempDir() });
         mkdirSync(join(project, 'models'));
         for (let n = 0; n < 3 && modelBytes > 0; n++) {
           const model = join(project, 'models', `m${n}.ifc`);
