@@ -33,7 +33,7 @@ export interface Gathered {
   remote: WalkProblems;
   counts: SafetyCounts;
   warnings: string[];
-  /** The base rows the project folder's listing found unchanged, in its order (see StateStore.saveBaseSnapshot). */
+  /** The base rows in the order the project folder's listing met them (see StateStore.saveBaseSnapshot). */
   localOrder: readonly number[] | undefined;
 }
 

@@ -283,6 +283,8 @@ export class StateStore {
    * changes since), the whole snapshot is written in listing order, even after
    * a sync that changed nothing: the next listings then read the base front
    * to back, which on a large project is much faster than reading it at random.
+   * (Once per state of the base: a listing whose order keeps changing gets
+   * no rewrite at every sync.)
    */
   saveBaseSnapshot(remoteId: string, loaded: BaseTable, listingOrder?: readonly number[]): void {
     this.flushJournal();
@@ -290,7 +292,10 @@ export class StateStore {
     if (t?.remoteId !== remoteId) return;
     this.tracked = undefined;
     const gen = this.generation(remoteId);
-    const reorder = t.changes !== undefined && outOfOrder(listingOrder, loaded.size);
+    // For order alone, once per state of the base: a folder whose listing order changes by itself
+    // (some network file systems) must not have its snapshot written at every sync.
+    const reorderedAt = `snapshot_reordered:${remoteId}`;
+    const reorder = t.changes !== undefined && outOfOrder(listingOrder, loaded.size) && this.getMeta(reorderedAt) !== String(gen);
     if (gen === t.gen && t.from !== undefined && !reorder) return;
     if (t.changes !== undefined && t.from !== undefined && !reorder) {
       const since = [...t.from.changes, ...t.changes];
@@ -307,6 +312,7 @@ export class StateStore {
     this.transaction(() => {
       this.stmts.putSnapshot.run(remoteId, gen, loaded.encode());
       this.stmts.deleteDelta.run(remoteId);
+      if (reorder) this.stmts.putMeta.run(reorderedAt, String(gen));
     });
   }
 

@@ -595,6 +595,20 @@ describe('base snapshot in the state database', () => {
     store.trackBaseChanges('r');
     store.saveBaseSnapshot('r', again, [...again.paths.keys()]);
     expect(rawSnapshot(dir, 'r')).toEqual(before);
+    // A listing whose order changed by itself (the base did not) gets no second rewrite.
+    const third = store.baseSnapshot('r')!;
+    store.trackBaseChanges('r');
+    store.saveBaseSnapshot('r', third, shuffledRows(third));
+    expect(rawSnapshot(dir, 'r')).toEqual(before);
+    // Once the base changed, its order is taken again (here by the next sync, which reads the rows).
+    store.putBase('r', 'docs/a7.json', fileFull(70));
+    const fourth = tableOf(store, 'r');
+    const orderNow = shuffledRows(fourth);
+    const listedNow = orderNow.map((row) => fourth.paths[row]!);
+    store.trackBaseChanges('r');
+    store.saveBaseSnapshot('r', fourth, orderNow);
+    expect(store.baseSnapshot('r')!.paths).toEqual(listedNow);
+    expectSameBase(store.baseSnapshot('r')!, tableOf(store, 'r'));
     store.close();
   });
 
