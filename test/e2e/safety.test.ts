@@ -1,5 +1,5 @@
 /** Safety halts and the project lock, through the CLI. */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -108,9 +108,15 @@ describe('project lock', () => {
     const t = synced(3);
     for (let i = 0; i < 300; i++) write(t.a, `models/m${i}.bin`, Buffer.alloc(64 * 1024, i));
     const child = arxSpawn(['sync', '--quiet'], { cwd: t.a, env: t.env });
-    await new Promise((r) => setTimeout(r, 350));
+    const exited = new Promise((r) => child.once('exit', r));
+    // Killed in the middle of its copies (while it holds the lock): once the first model is on the remote.
+    const models = join(t.remote, 'models');
+    for (let waited = 0; waited < 30_000 && child.exitCode === null && !(existsSync(models) && readdirSync(models).length > 0); waited += 5) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
+    expect(child.signalCode).toBe('SIGKILL');
     const r = t.sync('a');
     expect(r.code, r.stderr).toBe(0);
   });
