@@ -136,24 +136,23 @@ export class PathIndex {
    * the row it likely is (the one after the last found, say), tried first.
    */
   rowOfBytes(buf: Uint8Array, start: number, end: number, hint = -1): number {
-    const length = end - start;
-    const bytes = this.bytes;
-    if (hint >= 0 && hint < this.count && this.lengths[hint] === length) {
-      const at = this.starts[hint]!;
-      let i = 0;
-      while (i < length && bytes[at + i] === buf[start + i]) i++;
-      if (i === length) return hint;
-    }
+    if (hint >= 0 && hint < this.count && this.isPath(hint, buf, start, end)) return hint;
     for (let slot = hashBytes(buf, start, end) & this.mask; ; slot = (slot + 1) & this.mask) {
       const held = this.slots[slot]!;
       if (held === EMPTY) return -1;
-      const row = held - 1;
-      if (this.lengths[row] !== length) continue;
-      const at = this.starts[row]!;
-      let i = 0;
-      while (i < length && bytes[at + i] === buf[start + i]) i++;
-      if (i === length) return row;
+      if (this.isPath(held - 1, buf, start, end)) return held - 1;
     }
+  }
+
+  /** Are buf[start..end) the bytes of `row`'s path? */
+  private isPath(row: number, buf: Uint8Array, start: number, end: number): boolean {
+    const length = end - start;
+    if (this.lengths[row] !== length) return false;
+    const bytes = this.bytes;
+    const at = this.starts[row]!;
+    let i = 0;
+    while (i < length && bytes[at + i] === buf[start + i]) i++;
+    return i === length;
   }
 
   /**
