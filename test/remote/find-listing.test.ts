@@ -48,6 +48,16 @@ function parse(text: string, chunk = Infinity, prefix = ''): ReturnType<typeof c
   return walk === undefined ? undefined : compactToResult(walk);
 }
 
+/** Records in raw bytes (names that are not UTF-8), with the closing sentinel added, parsed in one chunk. */
+function parseBytes(records: Buffer[]): ReturnType<typeof compactToResult> {
+  const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL });
+  p.feed(Buffer.concat([...records, Buffer.from(END)]));
+  return compactToResult(p.finish()!);
+}
+
+/** A folder whose name is not UTF-8 ('dir-' and a lone 0xc3, read as 'dir-\uFFFD'), and a file in it. */
+const GARBLED_FOLDER = Buffer.concat([Buffer.from('d 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('\0f 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('/in.json\0')]);
+
 describe('find listing parser', () => {
   it('reads files, folders, problems and whole-second mtimes, leaving out what the filter excludes', () => {
     const l = parse(SAMPLE + END)!;
@@ -80,32 +90,18 @@ describe('find listing parser', () => {
   });
 
   it('sets aside a name that is not UTF-8 (it could not be named again), and what is inside such a folder', () => {
-    const bytes = Buffer.concat([
+    const l = parseBytes([
       Buffer.from(record('f', 1, '1', 'ok-é.json')),
       Buffer.from('f 1 1 bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('.json\0'),
-      Buffer.from('d 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('\0'),
-      Buffer.from('f 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('/in.json\0'),
+      GARBLED_FOLDER,
       Buffer.from(record('f', 1, '1', 'real-\uFFFD.json')),
-      Buffer.from(END),
     ]);
-    const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL });
-    p.feed(bytes);
-    const l = compactToResult(p.finish()!);
     expect([...l.entries.keys()].sort()).toEqual(['ok-é.json', 'real-\uFFFD.json']);
     expect(l.special).toEqual(['bad-\uFFFD\uFFFD.json', 'dir-\uFFFD']);
   });
 
   it('never lists what is inside a folder that is not UTF-8, even where its decoded name is a real folder\'s', () => {
-    const bytes = Buffer.concat([
-      Buffer.from(record('d', 1, '1', 'dir-\uFFFD')),
-      Buffer.from('d 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('\0'),
-      Buffer.from('f 1 1 dir-'), Buffer.from([0xc3]), Buffer.from('/in.json\0'),
-      Buffer.from(record('f', 1, '1', 'dir-\uFFFD/real.json')),
-      Buffer.from(END),
-    ]);
-    const p = new FindListingParser(filter, { wholeSeconds: true, sentinel: FIND_SENTINEL });
-    p.feed(bytes);
-    const l = compactToResult(p.finish()!);
+    const l = parseBytes([Buffer.from(record('d', 1, '1', 'dir-\uFFFD')), GARBLED_FOLDER, Buffer.from(record('f', 1, '1', 'dir-\uFFFD/real.json'))]);
     expect([...l.entries.keys()].sort()).toEqual(['dir-\uFFFD', 'dir-\uFFFD/real.json']);
     expect(l.special).toEqual(['dir-\uFFFD', 'dir-\uFFFD/in.json']);
   });
