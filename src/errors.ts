@@ -15,6 +15,7 @@ export type ErrorCategory =
   | 'permission'
   | 'safety'
   | 'lock'
+  | 'untrusted'
   | 'cancelled';
 
 export class ArxError extends Error {

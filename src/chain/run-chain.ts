@@ -8,6 +8,7 @@ import type { CommandSpec } from '../config/schema.js';
 import { ArxError } from '../errors.js';
 import { runCommand, tailLines } from './run-command.js';
 import { pathWithArx } from './self.js';
+import { scrubbedEnv } from './child-env.js';
 
 export type ChainPhase = 'pre_sync' | 'post_sync';
 
@@ -47,6 +48,7 @@ export interface ChainContext {
   projectRoot: string;
   projectId: string;
   syncId: string;
+  /** What the commands' environment starts from; secrets are taken out (child-env.ts). */
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onEvent?: (e: ChainEvent) => void;
@@ -70,7 +72,7 @@ export function planChain(phase: ChainPhase, specs: readonly CommandSpec[]): Pla
 export async function runChain(phase: ChainPhase, specs: readonly CommandSpec[], ctx: ChainContext): Promise<ChainResult> {
   const result: ChainResult = { reports: [], warnings: [] };
   const env: NodeJS.ProcessEnv = {
-    ...ctx.env,
+    ...scrubbedEnv(ctx.env),
     PATH: pathWithArx(ctx.env.PATH),
     ARX_SYNC_ID: ctx.syncId,
     ARX_PROJECT_ID: ctx.projectId,

@@ -10,6 +10,8 @@ export const EXIT = {
   REMOTE: 5,
   DENIED: 6,
   SAFETY: 7,
+  /** Command chains that the local user has not approved (`arx trust`). */
+  UNAPPROVED: 8,
   INTERRUPTED: 130,
 } as const;
 
@@ -30,6 +32,8 @@ export function exitCodeFor(category: ErrorCategory): number {
     case 'safety':
     case 'lock':
       return EXIT.SAFETY;
+    case 'untrusted':
+      return EXIT.UNAPPROVED;
     case 'cancelled':
       return EXIT.INTERRUPTED;
     case 'internal':

@@ -12,6 +12,7 @@ import { registerNotify } from './commands/notify.js';
 import { registerProjectTools } from './commands/project-tools.js';
 import { registerRemote } from './commands/remote.js';
 import { registerSync } from './commands/sync.js';
+import { registerTrust } from './commands/trust.js';
 import { EXIT } from './exit-codes.js';
 
 function version(): string {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerBackups(program);
   registerConfig(program);
   registerRemote(program);
+  registerTrust(program);
   registerNotify(program);
   registerProjectTools(program);
   const override = (cmd: Command): void => {

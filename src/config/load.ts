@@ -21,6 +21,7 @@ import {
 } from './schema.js';
 import { validateLayer } from './validate.js';
 import type { Policy } from '../core/conflict.js';
+import { envVarFor, localOnlyReason, SAFETY_KEYS, splitProjectLayer, whereToSet, type IgnoredSetting } from './key-policy.js';
 
 export const PROJECT_FILE = 'arxfile.json';
 
@@ -83,6 +84,8 @@ export interface EffectiveConfig {
   raw: Record<string, unknown>;
   /** Which layer set each dotted key. */
   sources: Sources;
+  /** Project settings that were not applied (local-only, or looser than this machine's). */
+  ignored: IgnoredSetting[];
   warnings: string[];
 }
 
@@ -132,11 +135,13 @@ export function findProjectRoot(opts: LoadOptions): string {
   );
 }
 
-/** A password or passphrase in a JSON file is refused: secrets live in .env or the environment. */
+const FILE_SECRETS = [['password', 'ARX_REMOTE_PASSWORD'], ['key_passphrase', 'ARX_REMOTE_KEY_PASSPHRASE']] as const;
+
+/** A password or passphrase in the global file is refused: secrets live in .env or the environment. */
 function rejectFileSecrets(data: unknown, label: string): void {
   const remote = (data as { remote?: unknown } | undefined)?.remote;
   if (remote && typeof remote === 'object') {
-    for (const [key, env] of [['password', 'ARX_REMOTE_PASSWORD'], ['key_passphrase', 'ARX_REMOTE_KEY_PASSPHRASE']] as const) {
+    for (const [key, env] of FILE_SECRETS) {
       if (key in remote) {
         throw new ConfigError(
           `${label}: remote.${key}: secrets are not read from JSON files; remove it and set ${env} in .env or the environment`,
@@ -145,6 +150,23 @@ function rejectFileSecrets(data: unknown, label: string): void {
       }
     }
   }
+}
+
+/**
+ * A secret in arxfile.json is dropped with a warning, never an error: the file
+ * travels, and a copy that arrived with one must not stop every replica.
+ */
+function dropProjectSecrets(data: unknown, warnings: string[]): unknown {
+  const remote = (data as { remote?: unknown } | undefined)?.remote;
+  if (!remote || typeof remote !== 'object' || Array.isArray(remote)) return data;
+  const found = FILE_SECRETS.filter(([key]) => key in remote);
+  if (found.length === 0) return data;
+  const copy = structuredClone(data) as { remote: Record<string, unknown> };
+  for (const [key, env] of found) {
+    delete copy.remote[key];
+    warnings.push(`${PROJECT_FILE}: remote.${key} is ignored: secrets are never read from a project file (it travels with the project, so treat that secret as seen by others); remove it and set ${env} in .env or the environment`);
+  }
+  return copy;
 }
 
 function defaultsLayer(projectId: string, env: NodeJS.ProcessEnv): Layer {
@@ -180,6 +202,7 @@ export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
   if (globalRaw === undefined && env.ARX_CONFIG) {
     throw new ConfigError(`ARX_CONFIG names ${globalFile}, which does not exist`, 'CONFIG_MISSING');
   }
+  // This machine's own layers (the global file; the environment follows the project layer).
   const layers: Layer[] = [];
   if (globalRaw !== undefined) {
     rejectFileSecrets(globalRaw, globalFile);
@@ -188,14 +211,31 @@ export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
     layers.push({ name: `global (${globalFile})`, data: g.value as Record<string, unknown> });
   }
 
-  const projectRaw = readJsonFile(projectFile);
-  rejectFileSecrets(projectRaw, projectFile);
+  const projectRaw = dropProjectSecrets(readJsonFile(projectFile), warnings);
   const p = validateLayer(projectConfigSchema, projectRaw, projectFile);
   warnings.push(...p.warnings);
-  layers.push({ name: `project (${PROJECT_FILE})`, data: p.value as Record<string, unknown> });
-  for (const layer of loadEnvLayers(projectRoot, env)) layers.push(layer);
-
-  const { value, sources } = mergeLayers([defaultsLayer(p.value.project_id, env), ...layers]);
+  const projectLayer = `project (${PROJECT_FILE})`;
+  const envLayers = loadEnvLayers(projectRoot, env);
+  const defaults = defaultsLayer(p.value.project_id, env);
+  const { travels, localOnly } = splitProjectLayer(p.value as Record<string, unknown>);
+  const ignored: IgnoredSetting[] = localOnly.map(([key, v]) => ({ key, value: v, source: projectLayer, reason: `${localOnlyReason(key)}; ${whereToSet(key, globalFile)}` }));
+  const safety = takeSafetyKeys(travels);
+  const { value, sources } = mergeLayers([defaults, ...layers, { name: projectLayer, data: travels }, ...envLayers]);
+  // Safety keys: the project's value only where it is stricter than what this machine says.
+  const local = mergeLayers([defaults, ...layers, ...envLayers]);
+  for (const spec of SAFETY_KEYS) {
+    const wanted = safety.get(spec.key);
+    if (wanted === undefined) continue;
+    const mine = getKey(local.value, spec.key);
+    if (!spec.atLeastAsStrict(mine, wanted)) {
+      const from = local.sources.get(spec.key) ?? 'default';
+      ignored.push({ key: spec.key, value: wanted, source: projectLayer, reason: `${JSON.stringify(wanted)} is looser than this machine's ${JSON.stringify(mine)} (${from}): ${spec.direction}; to change it here, ${whereToSet(spec.key, globalFile)}` });
+    } else if (wanted !== mine) {
+      setKey(value, spec.key, wanted);
+      sources.set(spec.key, projectLayer);
+    }
+  }
+  warnings.push(...ignoredWarnings(ignored, globalFile));
   const sync = value.sync as Record<string, unknown>;
   const remote = value.remote as Record<string, unknown> as unknown as RemoteConfig;
   const maxSize = sync.max_file_size;
@@ -223,10 +263,56 @@ export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
     notifications: (value.notifications as EffectiveConfig['notifications']) ?? {},
     raw: value,
     sources,
+    ignored,
     warnings,
   };
   checkRemote(cfg, env);
   return cfg;
+}
+
+/** Remove the safety keys from a project layer's `sync`, returning them by dotted key. */
+function takeSafetyKeys(travels: Record<string, unknown>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const sync = travels.sync as Record<string, unknown> | undefined;
+  if (sync === undefined) return out;
+  const rest = { ...sync };
+  for (const { key } of SAFETY_KEYS) {
+    const field = key.slice('sync.'.length);
+    if (rest[field] !== undefined) out.set(key, rest[field]);
+    delete rest[field];
+  }
+  travels.sync = rest;
+  return out;
+}
+
+function getKey(root: Record<string, unknown>, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((node, k) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined), root);
+}
+
+function setKey(root: Record<string, unknown>, dotted: string, v: unknown): void {
+  const parts = dotted.split('.');
+  let node = root;
+  for (const k of parts.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+  node[parts[parts.length - 1]!] = v;
+}
+
+/** One warning per section of local-only keys, one per looser safety value. */
+function ignoredWarnings(ignored: readonly IgnoredSetting[], globalFile: string): string[] {
+  const bySection = new Map<string, string[]>();
+  const out: string[] = [];
+  for (const i of ignored) {
+    if (SAFETY_KEYS.some((s) => s.key === i.key)) out.push(`${PROJECT_FILE}: ${i.key} is ignored: ${i.reason}`);
+    else {
+      const section = i.key.split('.')[0]!;
+      bySection.set(section, [...(bySection.get(section) ?? []), i.key]);
+    }
+  }
+  const sections = [...bySection].map(([section, keys]) => {
+    const vars = keys.map(envVarFor).filter((v) => v !== undefined);
+    const where = `set ${keys.length === 1 ? 'it' : 'them'} in ${globalFile}${vars.length === 0 ? '' : ` (or with ${vars.join(', ')} in .env or the environment)`}`;
+    return `${PROJECT_FILE}: ${keys.join(', ')} ${keys.length === 1 ? 'is' : 'are'} ignored: ${localOnlyReason(section)}; ${where}`;
+  });
+  return [...sections, ...out];
 }
 
 /** Cross-field checks on the merged remote settings. */

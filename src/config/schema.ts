@@ -87,7 +87,12 @@ const syncSchema = z.strictObject({
   interval: z.number().int().positive().optional(),
   conflict_resolution: z.enum(CONFLICT_POLICIES).optional(),
   auto_backup: z.boolean().optional(),
-  remote_path: z.string().min(1).optional(),
+  remote_path: z
+    .string()
+    .min(1)
+    .refine((p) => !p.split(/[\\/]+/).includes('..'), 'must not contain ".." (it is a folder inside the remote)')
+    .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), 'must not contain control characters')
+    .optional(),
   include_patterns: z.array(z.string()).optional(),
   exclude_patterns: z.array(z.string()).optional(),
   parallel: z.number().int().min(1).max(64).optional(),
@@ -142,6 +147,8 @@ export const projectConfigSchema = z.strictObject({
   commands: commandsSchema.optional(),
   notifications: notificationsSchema.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /** Local-only (see key-policy.ts): recognised so that it is ignored with its reason. */
+  agent: z.unknown().optional(),
 });
 
 export type GlobalConfigFile = z.infer<typeof globalConfigSchema>;

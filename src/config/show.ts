@@ -52,3 +52,12 @@ export function maskedConfig(cfg: EffectiveConfig): Record<string, unknown> {
   };
   return mask(cfg.raw, '') as Record<string, unknown>;
 }
+
+/** Project settings that were not applied, values masked like the rest. */
+export function shownIgnored(cfg: EffectiveConfig): ShownIgnored[] {
+  return cfg.ignored.map((i) => ({ key: i.key, value: shown(i.key, i.value), source: i.source, reason: i.reason }));
+}
+
+export interface ShownIgnored extends ShownValue {
+  reason: string;
+}

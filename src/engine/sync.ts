@@ -11,6 +11,8 @@ import { buildPlan, countPlan, planActions } from '../core/plan.js';
 import { reconcile, type Action, type PathState } from '../core/reconcile.js';
 import { checkSafety } from '../core/safety.js';
 import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult } from '../chain/run-chain.js';
+import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain/approval.js';
+import { chainApprovals } from '../chain/trust-store.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
 import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { buildFilter, readArxignore } from '../scan/filter.js';
@@ -68,24 +70,31 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
       await saveStatusFile(session.stateDir, status);
     };
     const chains = opts.commands !== false;
+    const env = opts.env ?? process.env;
+    // Only chains the local user approved run; a required command among the others stops the sync.
+    const approvals = chains ? chainApprovals(cfg.projectRoot, cfg.project.project_id, cfg.commands, env) : [];
+    const blocked = absorbApprovals(status, approvals);
+    const runnable = (phase: ChainPhase) => (approvals.some((a) => a.phase === phase && needsApproval(a)) ? [] : cfg.commands[phase]);
     // pre_sync commands may change the project, so the scans wait for them; without any they start
     // at once, beside the rest of the start-up.
-    const preSync = chains && !opts.dryRun && cfg.commands.pre_sync.length > 0;
-    const early = preSync ? undefined : failureOr(() => beginScans(session, clock));
+    const preSync = chains && !opts.dryRun && runnable('pre_sync').length > 0;
+    const early = preSync || (blocked && !opts.dryRun) ? undefined : failureOr(() => beginScans(session, clock));
     await markInterrupted(session);
     await persist();
     const chain = (phase: ChainPhase): Promise<ChainResult> =>
-      runChain(phase, cfg.commands[phase], {
+      runChain(phase, runnable(phase), {
         projectRoot: cfg.projectRoot,
         projectId: cfg.project.project_id,
         syncId,
-        env: opts.env ?? process.env,
+        env,
         signal: opts.signal,
         onEvent: opts.onEvent,
       }).then((r) => absorbChain(status, r));
-    if (opts.dryRun && chains) status.planned_commands = [...planChain('pre_sync', cfg.commands.pre_sync), ...planChain('post_sync', cfg.commands.post_sync)];
+    if (opts.dryRun && chains) {
+      status.planned_commands = approvals.flatMap((a) => planChain(a.phase, cfg.commands[a.phase]).map((c) => ({ ...c, approved: !needsApproval(a) })));
+    }
     // A required pre_sync command that fails stops the sync before anything is scanned or moved.
-    const go = !chains || opts.dryRun || (await chain('pre_sync')).failure === undefined;
+    const go = opts.dryRun || (!blocked && (!chains || (await chain('pre_sync')).failure === undefined));
     if (go) {
       try {
         await syncBody(session, status, opts, clock, early);
@@ -94,7 +103,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
         if (e.category === 'cancelled') status.status = 'cancelled';
         status.errors.push(statusError(e));
       }
-      if (chains && !opts.dryRun && cfg.commands.post_sync.length > 0) {
+      if (chains && !opts.dryRun && runnable('post_sync').length > 0) {
         if (status.errors.length === 0 && status.status === 'running') {
           await persist(); // the commands may read what this sync did (.arx/syncs/<sync_id>.json)
           await chain('post_sync');
@@ -108,6 +117,31 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   } finally {
     await session.close();
   }
+}
+
+/**
+ * Chains the user has not approved: their commands are listed as skipped, and
+ * an error (when one of them is required: true is returned) or a warning says
+ * what changed and how to approve.
+ */
+function absorbApprovals(status: SyncStatus, approvals: readonly ChainApproval[]): boolean {
+  const unapproved = approvals.filter(needsApproval);
+  if (unapproved.length === 0) return false;
+  status.commands_skipped = unapproved.flatMap((a) => a.commands.map((c) => ({ name: c.name, phase: c.phase, command: c.command, required: c.required, reason: 'not-approved' as const })));
+  const what = summarizeUnapproved(unapproved);
+  const blocked = unapproved.some((a) => a.commands.some((c) => c.required));
+  if (blocked) {
+    status.errors.push(
+      statusError(
+        new ArxError(
+          'untrusted',
+          'CHAINS_NOT_APPROVED',
+          `command chains not approved on this machine: ${what}; they hold a required command, so nothing was run or synced. Review and approve them with \`arx trust\` (or sync without them: \`arx sync --no-commands\`)`,
+        ),
+      ),
+    );
+  } else status.warnings.push(`command chains not approved on this machine were skipped: ${what}; none of their commands is required, so the sync went on. Review and approve them with \`arx trust\``);
+  return blocked;
 }
 
 /** A chain's reports, warnings and failure go into the status. */

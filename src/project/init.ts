@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { PROJECT_FILE } from '../config/load.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { IGNORE_FILE } from '../scan/filter.js';
+import type { CommandSpec } from '../config/schema.js';
 
 export const PROJECT_FOLDERS = ['symbols/mechanical', 'symbols/electrical', 'symbols/security', 'rules', 'models', 'reports'];
 
@@ -30,6 +31,8 @@ export interface InitResult {
   root: string;
   projectId: string;
   created: string[];
+  /** The command chains written into arxfile.json. */
+  commands: { pre_sync: CommandSpec[]; post_sync: CommandSpec[] };
 }
 
 export function initProject(dir: string, opts: { projectId?: string; name?: string; now: Date }): InitResult {
@@ -82,7 +85,7 @@ export function initProject(dir: string, opts: { projectId?: string; name?: stri
   // 'wx': if another process created it meanwhile, fail rather than overwrite.
   writeFileSync(file, JSON.stringify(arxfile, null, 2) + '\n', { flag: 'wx' });
   created.push(PROJECT_FILE);
-  return { root, projectId, created };
+  return { root, projectId, created, commands: arxfile.commands };
 }
 
 function safeUser(): string {

@@ -45,6 +45,15 @@ export interface ResolvedConflict {
   backups: { side: string; location: string }[];
 }
 
+export interface SkippedCommand {
+  name: string;
+  phase: string;
+  command: string;
+  required: boolean;
+  /** `not-approved`: the chain is new or changed since `arx trust` approved it. */
+  reason: 'not-approved';
+}
+
 export interface BackupReport {
   path: string;
   side: string;
@@ -73,8 +82,10 @@ export interface SyncStatus {
   commands_executed: number;
   /** The pre_sync and post_sync commands that ran, in order. */
   commands: CommandReport[];
-  /** Only for --dry-run: the commands a real sync would run. */
-  planned_commands?: PlannedCommand[];
+  /** Commands of chains the local user has not approved (see `arx trust`): none of them ran. */
+  commands_skipped: SkippedCommand[];
+  /** Only for --dry-run: the commands a real sync would run (`approved` false: it would be skipped). */
+  planned_commands?: (PlannedCommand & { approved: boolean })[];
   backups: BackupReport[];
   errors: StatusError[];
   warnings: string[];
@@ -104,6 +115,7 @@ export function newStatus(syncId: string, projectId: string, remote: string, sta
     resolved: [],
     commands_executed: 0,
     commands: [],
+    commands_skipped: [],
     backups: [],
     errors: [],
     warnings: [],

@@ -8,6 +8,8 @@ type Entry = { name: string; command: string; timeout?: number; required?: boole
 
 function project(chains: { pre_sync?: Entry[]; post_sync?: Entry[] }) {
   const t = twoSided('p1', { commands: chains });
+  // The chains are this user's own: approved as `arx trust` would (a bad one is refused there too).
+  if ((chains.pre_sync?.length ?? 0) + (chains.post_sync?.length ?? 0) > 0) t.trust('a');
   return { ...t, trace: join(t.home, 'trace.log') };
 }
 
@@ -45,6 +47,7 @@ describe('command chains', () => {
       post_sync: [{ name: 'third', command: `${traced('third', trace)}; ls "${t.remote}/symbols" >> '${trace}'`, timeout: 30, required: true }],
     };
     writeFileSync(join(t.a, 'arxfile.json'), JSON.stringify({ ...JSON.parse(read(t.a, 'arxfile.json')), commands: chains }, null, 2));
+    expect(t.trust('a').code).toBe(0);
     write(t.a, 'symbols/a.json', '{}');
 
     const r = t.syncJson('a');
@@ -109,6 +112,7 @@ describe('command chains', () => {
       post_sync: [{ name: 'after', command: `touch '${t.trace}'`, timeout: 30, required: false }],
     };
     writeFileSync(join(t.a, 'arxfile.json'), JSON.stringify({ ...JSON.parse(read(t.a, 'arxfile.json')), commands: chains }));
+    expect(t.trust('a').code).toBe(0);
     const beforeLocal = snapshot(t.a);
     const beforeRemote = snapshot(t.remote);
 
@@ -139,6 +143,7 @@ describe('command chains', () => {
     const command = `trap '' TERM; sh -c 'trap "" TERM; sleep 300' & echo $! > '${pidFile}'; sleep 300`;
     const chains = { pre_sync: [{ name: 'stuck', command, timeout: 1, required: true }] };
     writeFileSync(join(t.a, 'arxfile.json'), JSON.stringify({ ...JSON.parse(read(t.a, 'arxfile.json')), commands: chains }));
+    expect(t.trust('a').code).toBe(0);
     write(t.a, 'symbols/x.json', '{}');
     const started = Date.now();
     const r = t.syncJson('a');
@@ -162,6 +167,7 @@ describe('command chains', () => {
       ],
     };
     writeFileSync(join(t.a, 'arxfile.json'), JSON.stringify({ ...JSON.parse(read(t.a, 'arxfile.json')), commands: chains }));
+    expect(t.trust('a').code).toBe(0);
     write(t.a, 'symbols/x.json', '{}');
     const r = t.syncJson('a');
     expect(r.code).toBe(0);
@@ -187,6 +193,7 @@ describe('command chains', () => {
       ],
     };
     writeFileSync(join(t.a, 'arxfile.json'), JSON.stringify({ ...JSON.parse(read(t.a, 'arxfile.json')), commands: chains }));
+    expect(t.trust('a').code).toBe(0);
     write(t.a, 'symbols/x.json', '{}');
     const r = t.run('a', 'sync');
     expect(r.code).toBe(0);
@@ -205,6 +212,7 @@ describe('command chains', () => {
       ],
     };
     writeFileSync(join(t.a, 'arxfile.json'), JSON.stringify({ ...JSON.parse(read(t.a, 'arxfile.json')), commands: chains }));
+    expect(t.trust('a').code).toBe(0);
     write(t.a, 'symbols/x.json', '{"x":1}');
     const r = t.syncJson('a');
     expect(r.code).toBe(4);
@@ -227,14 +235,15 @@ describe('command chains', () => {
       post_sync: [{ name: 'notify_team', command: `touch '${t.trace}'`, timeout: 30, required: false }],
     };
     writeFileSync(join(t.a, 'arxfile.json'), JSON.stringify({ ...JSON.parse(read(t.a, 'arxfile.json')), commands: chains }));
+    expect(t.trust('a').code).toBe(0);
     write(t.a, 'symbols/x.json', '{}');
 
     const dry = t.syncJson('a', '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.status.commands_executed).toBe(0);
     expect(dry.status.planned_commands).toEqual([
-      { name: 'validate_symbols', phase: 'pre_sync', command: `touch '${t.trace}'`, required: true, timeout_s: 300 },
-      { name: 'notify_team', phase: 'post_sync', command: `touch '${t.trace}'`, required: false, timeout_s: 30 },
+      { name: 'validate_symbols', phase: 'pre_sync', command: `touch '${t.trace}'`, required: true, timeout_s: 300, approved: true },
+      { name: 'notify_team', phase: 'post_sync', command: `touch '${t.trace}'`, required: false, timeout_s: 30, approved: true },
     ]);
     const human = t.run('a', 'sync', '--dry-run');
     expect(human.stdout).toContain('would run 2 commands');
@@ -291,6 +300,7 @@ describe('command chains', () => {
     const pidFile = join(t.home, 'grandchild.pid');
     const chains = { pre_sync: [{ name: 'long', command: `sleep 300 & echo $! > '${pidFile}'; wait`, timeout: 600 }] };
     writeFileSync(join(t.a, 'arxfile.json'), JSON.stringify({ ...JSON.parse(read(t.a, 'arxfile.json')), commands: chains }));
+    expect(t.trust('a').code).toBe(0);
     write(t.a, 'symbols/x.json', '{}');
     const child = arxSpawn(['sync', '--json'], { cwd: t.a, env: t.env });
     let stdout = '';

@@ -6,7 +6,12 @@ import { arx, cleanEnv, singleProject, snapshot, tempDir, twoSided, write } from
 
 const project = singleProject;
 
-const validArxfile = (remoteRoot: string) => ({ project_id: 'cfg1', name: 'Config test', remote: { type: 'local', path: remoteRoot } });
+const validArxfile = (_remoteRoot: string) => ({ project_id: 'cfg1', name: 'Config test' });
+
+/** The remote is local-only: it is set in the user's global file. */
+function withGlobalRemote(p: { home: string }, remote: Record<string, unknown>): void {
+  writeFileSync(join(p.home, '.arxconfig.json'), JSON.stringify({ remote }));
+}
 
 describe('configuration errors', () => {
   it('a JSON syntax error names the file, line and column; exit 2; nothing touched', () => {
@@ -49,13 +54,20 @@ describe('configuration errors', () => {
     expect(r.stderr).toContain('unknown key sync.turbo is ignored');
   });
 
-  it('a password in a JSON file is refused and not echoed', () => {
-    const p = project({ project_id: 'x', remote: { type: 'sftp', host: 'h', password: 'hunter2' } });
+  it('a password in the global file is refused and not echoed; in arxfile.json it is ignored with a warning', () => {
+    const p = project({ project_id: 'x' });
+    withGlobalRemote(p, { type: 'sftp', host: 'h', password: 'hunter2' });
     const r = p.run('sync');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('remote.password: secrets are not read from JSON files');
     expect(r.stderr).toContain('ARX_REMOTE_PASSWORD');
     expect(r.stderr + r.stdout).not.toContain('hunter2');
+    // A project file travels: a secret in it must not stop every replica, and is never used.
+    const q = project({ project_id: 'x', remote: { type: 'sftp', host: 'h', password: 'hunter3' } });
+    const shown = q.run('config', 'show');
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stderr).toContain('arxfile.json: remote.password is ignored: secrets are never read from a project file');
+    expect(shown.stdout + shown.stderr).not.toContain('hunter3');
   });
 
   it('a missing project says how to create one', () => {
@@ -90,12 +102,13 @@ describe('configuration errors', () => {
   });
 
   it('a remote folder inside the project is refused, also through a symbolic link', () => {
-    const p = project({ project_id: 'x', remote: { type: 'local', path: 'sub' } });
+    const p = project({ project_id: 'x' });
+    withGlobalRemote(p, { type: 'local', path: 'sub' });
     const r = p.run('sync');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('overlaps the project folder');
     symlinkSync(p.dir, join(p.top, 'alias'));
-    writeFileSync(join(p.dir, 'arxfile.json'), JSON.stringify({ project_id: 'x', remote: { type: 'local', path: join(p.top, 'alias', 'inner') } }));
+    withGlobalRemote(p, { type: 'local', path: join(p.top, 'alias', 'inner') });
     const viaLink = p.run('sync');
     expect(viaLink.code).toBe(2);
     expect(viaLink.stderr).toContain('overlaps the project folder');
@@ -146,11 +159,11 @@ describe('configuration layers', () => {
     expect(r.stderr).toContain('nope.json, which does not exist');
   });
 
-  it('a project override of remote.type drops the global remote fields', () => {
+  it('an environment override of remote.type drops the global remote fields', () => {
     const remote = join(tempDir(), 'r');
     const p = project(validArxfile(remote));
-    writeFileSync(join(p.home, '.arxconfig.json'), JSON.stringify({ remote: { type: 'sftp', host: 'files.example.com', port: 2222, username: 'bob' } }));
-    const r = p.run('config', 'show', '--json');
+    withGlobalRemote(p, { type: 'sftp', host: 'files.example.com', port: 2222, username: 'bob' });
+    const r = arx(['config', 'show', '--json'], { cwd: p.dir, env: { ...p.env, ARX_REMOTE_TYPE: 'local', ARX_REMOTE_PATH: remote } });
     expect(r.code, r.stderr).toBe(0);
     const shown = JSON.parse(r.stdout);
     expect(shown.config.remote).toEqual({ type: 'local', path: remote });

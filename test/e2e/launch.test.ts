@@ -34,10 +34,11 @@ function cacheFiles(dir: string): string[] {
   }
 }
 
-/** A project of one small file whose remote is `remote` (its folder p1 there). */
+/** A project of one small file whose remote is `remote` (its folder p1 there), set in its .env (the remote is local-only). */
 function projectSyncingTo(remote: Record<string, unknown>): string {
   const project = tempDir();
-  writeFileSync(join(project, 'arxfile.json'), JSON.stringify({ project_id: 'p1', name: 'P1', sync: { remote_path: 'p1' }, remote }));
+  writeFileSync(join(project, 'arxfile.json'), JSON.stringify({ project_id: 'p1', name: 'P1', sync: { remote_path: 'p1' } }));
+  writeFileSync(join(project, '.env'), Object.entries(remote).map(([k, v]) => `ARX_REMOTE_${k.toUpperCase()}=${String(v)}\n`).join(''));
   writeFileSync(join(project, 'a.json'), '{}');
   return project;
 }

@@ -44,8 +44,11 @@ async function receiver(reply: (req: IncomingMessage, res: ServerResponse) => vo
   return { url: `http://127.0.0.1:${port}`, port, received, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** Notifications are local-only: they are set in the global file. */
 function projectWith(notifications: unknown, extra: Record<string, unknown> = {}) {
-  return twoSided('tower', { name: 'Office Tower', notifications, ...extra });
+  const t = twoSided('tower', { name: 'Office Tower', ...extra });
+  t.setGlobal('a', (cfg) => (cfg.notifications = notifications));
+  return t;
 }
 
 describe('arx notify', () => {
@@ -72,13 +75,17 @@ describe('arx notify', () => {
     expect(other.received).toHaveLength(0);
   });
 
-  it('channels from the global file and the project merge by name', async () => {
+  it('channels in arxfile.json are ignored with a warning: only this machine says where messages go', async () => {
     const rx = await receiver();
-    const t = projectWith({ channels: { project_only: { webhook: `${rx.url}/p` } } });
-    write(t.home, '.arxconfig.json', JSON.stringify({ notifications: { channels: { ops: { webhook: `${rx.url}/ops` } } } }));
-    expect((await arxAsync(['notify', '--channel', 'ops', '--message', 'm'], { cwd: t.a, env: t.env })).code).toBe(0);
-    expect((await arxAsync(['notify', '--channel', 'project_only', '--message', 'm'], { cwd: t.a, env: t.env })).code).toBe(0);
-    expect(rx.received.map((x) => x.url)).toEqual(['/ops', '/p']);
+    const t = projectWith({ channels: { ops: { webhook: `${rx.url}/ops` } } }, { notifications: { channels: { project_only: { webhook: `${rx.url}/p` } } } });
+    const ok = await arxAsync(['notify', '--channel', 'ops', '--message', 'm'], { cwd: t.a, env: t.env });
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('arxfile.json: notifications.channels.project_only.webhook is ignored');
+    expect(ok.stderr).toContain(`set it in ${t.globalFile('a')}`);
+    const refused = await arxAsync(['notify', '--channel', 'project_only', '--message', 'm'], { cwd: t.a, env: t.env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('no notification channel named "project_only" (configured: ops)');
+    expect(rx.received.map((x) => x.url)).toEqual(['/ops']);
   });
 
   it('an unknown channel, or one with no sender, is a clear configuration error (exit 2)', async () => {
@@ -157,6 +164,7 @@ describe('arx notify', () => {
     );
     write(t.a, 'symbols/a.json', '{}');
     write(t.a, 'symbols/b.json', '{}');
+    expect(t.trust('a').code).toBe(0);
     const r = await arxAsync(['sync', '--json', '--quiet'], { cwd: t.a, env: t.env });
     expect(r.code).toBe(0);
     const status = JSON.parse(r.stdout);

@@ -232,7 +232,8 @@ describe('project discovery and a broken arxfile.json', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('run `arx init`');
     // An sftp remote without a host would stop `arx sync`; these tools never need it.
-    const p = project({ project_id: 'tools1', remote: { type: 'sftp' } });
+    const p = project({ project_id: 'tools1' });
+    write(p.home, '.arxconfig.json', JSON.stringify({ remote: { type: 'sftp' } }));
     write(p.dir, 'symbols/mechanical/ahu.json', json(symbol()));
     expect(arx(['validate-symbols', '--project', p.dir], { cwd: outside, env: p.env }).stdout).toContain('1 symbol file: 1 valid');
     expect(arx(['test'], { cwd: join(p.dir, 'symbols', 'mechanical'), env: p.env }).code).toBe(0);
@@ -303,7 +304,7 @@ describe('arx update-index', () => {
   });
 
   it('an unchanged index gives the next sync nothing to do', () => {
-    const p = project({ project_id: 'tools1', remote: { type: 'local', path: join(tempDir(), 'remote') } });
+    const p = project({ project_id: 'tools1' });
     write(p.dir, 'symbols/mechanical/ahu.json', json(symbol()));
     expect(p.run('update-index').code).toBe(0);
     expect(p.run('sync', '--quiet').code).toBe(0);
@@ -357,13 +358,13 @@ describe('arx test', () => {
 });
 
 describe('arx generate-reports', () => {
-  const arxfile = (remoteRoot: string) => ({
+  // The remote is the embedded default under the test's own HOME.
+  const arxfile = (_remoteRoot: string) => ({
     project_id: 'hq-tower',
     name: 'HQ Tower',
     description: 'Head office | main building',
     version: '2.1',
     permissions: { owner: 'ana', editors: ['ben', 'cy'], viewers: ['dee'] },
-    remote: { type: 'local', path: remoteRoot },
   });
 
   function reported(): Project {

@@ -58,7 +58,7 @@ describe('safety halts (exit 7, nothing changed, --force overrides)', () => {
     const t = synced();
     rmSync(join(t.b, 'symbols'), { recursive: true });
     rmSync(join(t.b, 'arxfile.json'));
-    write(t.b, 'arxfile.json', JSON.stringify({ project_id: 'p1', remote: { type: 'local', path: t.remoteRoot } }));
+    write(t.b, 'arxfile.json', JSON.stringify({ project_id: 'p1' }));
     const before = snapshot(t.remote);
     const r = t.syncJson('b');
     // arxfile.json differs from the synced one, so it is a conflict; what matters is the halt.

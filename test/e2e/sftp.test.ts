@@ -16,12 +16,9 @@ function viaSshd(sshd: Sshd): RemoteKind {
   return { kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts };
 }
 
-/** Rewrite one side's arxfile remote settings. */
+/** Rewrite one side's remote settings (in its global file: the remote is local-only). */
 function setRemote(t: TwoSided, side: 'a' | 'b', change: (remote: Record<string, unknown>) => void): void {
-  const file = join(side === 'a' ? t.a : t.b, 'arxfile.json');
-  const arxfile = JSON.parse(readFileSync(file, 'utf8'));
-  change(arxfile.remote);
-  writeFileSync(file, JSON.stringify(arxfile, null, 2));
+  t.setGlobal(side, (cfg) => change(cfg.remote));
 }
 
 describe.runIf(haveSshd())('SFTP remote', () => {

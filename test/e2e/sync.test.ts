@@ -103,8 +103,9 @@ function scenarios(remote: () => RemoteKind): void {
       expectSame(t);
     });
 
-    it('keeps no backups when auto_backup is false', () => {
-      const t = two('p1', { sync: { enabled: true, remote_path: '/projects/p1', auto_backup: false } });
+    it('keeps no backups when auto_backup is false (set on this machine)', () => {
+      const t = two('p1');
+      for (const side of ['a', 'b'] as const) t.setGlobal(side, (cfg) => (cfg.sync = { auto_backup: false }));
       write(t.a, 'x.txt', 'one');
       roundTrip(t);
       write(t.a, 'x.txt', 'two');

@@ -123,7 +123,16 @@ export interface TwoSided {
   remote: string;
   a: string;
   b: string;
+  /** The environment of side a (its global file is `globalFile('a')`). */
   env: NodeJS.ProcessEnv;
+  /** Each side's environment: the same HOME, its own global file (ARX_CONFIG). */
+  envOf(side: 'a' | 'b'): NodeJS.ProcessEnv;
+  /** Each side's global configuration file, which holds its remote settings. */
+  globalFile(side: 'a' | 'b'): string;
+  /** Change one side's global configuration (for example its `remote` block). */
+  setGlobal(side: 'a' | 'b', change: (cfg: Record<string, any>) => void): void;
+  /** Approve one side's command chains as its user would (`arx trust`). */
+  trust(side: 'a' | 'b'): RunResult;
   sync(side: 'a' | 'b', ...args: string[]): RunResult;
   run(side: 'a' | 'b', ...args: string[]): RunResult;
   syncJson(side: 'a' | 'b', ...args: string[]): { code: number; status: any; stderr: string };
@@ -138,6 +147,10 @@ export function remoteConfig(r: RemoteKind, remoteRoot: string): Record<string, 
   return { type: 'sftp', host: '127.0.0.1', port: r.port, username: r.user, key_file: r.clientKey, known_hosts: r.knownHosts, path: remoteRoot, retries: 1, retry_base_ms: 50 };
 }
 
+/**
+ * The remote settings are local-only (a project file cannot set them), so each
+ * side's remote is in its own global file; arxfile.json holds the project.
+ */
 export function twoSided(projectId = 'p1', arxfileExtra: Record<string, unknown> = {}, remoteKind: RemoteKind = { kind: 'local' }): TwoSided {
   const top = tempDir();
   const home = join(top, 'home');
@@ -145,23 +158,33 @@ export function twoSided(projectId = 'p1', arxfileExtra: Record<string, unknown>
   const a = join(top, 'a');
   const b = join(top, 'b');
   for (const d of [home, a, b]) mkdirSync(d, { recursive: true });
-  const env = cleanEnv(home);
+  const base = cleanEnv(home);
+  const globalFile = (side: 'a' | 'b') => join(home, `arxconfig-${side}.json`);
+  const envOf = (side: 'a' | 'b') => ({ ...base, ARX_CONFIG: globalFile(side) });
+  for (const side of ['a', 'b'] as const) writeFileSync(globalFile(side), JSON.stringify({ remote: remoteConfig(remoteKind, remoteRoot) }, null, 2) + '\n');
   const arxfile = {
     project_id: projectId,
     name: 'Test project',
     sync: { enabled: true, remote_path: `/projects/${projectId}` },
-    remote: remoteConfig(remoteKind, remoteRoot),
     ...arxfileExtra,
   };
   for (const d of [a, b]) writeFileSync(join(d, 'arxfile.json'), JSON.stringify(arxfile, null, 2) + '\n');
-  const run = (side: 'a' | 'b', ...args: string[]) => arx(args, { cwd: side === 'a' ? a : b, env });
+  const run = (side: 'a' | 'b', ...args: string[]) => arx(args, { cwd: side === 'a' ? a : b, env: envOf(side) });
   return {
     home,
     remoteRoot,
     remote: join(remoteRoot, 'projects', projectId),
     a,
     b,
-    env,
+    env: envOf('a'),
+    envOf,
+    globalFile,
+    setGlobal(side, change) {
+      const cfg = JSON.parse(readFileSync(globalFile(side), 'utf8'));
+      change(cfg);
+      writeFileSync(globalFile(side), JSON.stringify(cfg, null, 2) + '\n');
+    },
+    trust: (side) => run(side, 'trust', '--quiet'),
     run,
     sync: (side, ...args) => run(side, 'sync', '--quiet', ...args),
     syncJson(side, ...args) {

@@ -1,7 +1,7 @@
 /** `arx config show [--json]` */
 import type { Command } from 'commander';
 import { loadConfig, remoteFolder } from '../../config/load.js';
-import { flattenConfig, maskedConfig } from '../../config/show.js';
+import { flattenConfig, maskedConfig, shownIgnored } from '../../config/show.js';
 import { table } from '../../report/format.js';
 import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
@@ -27,6 +27,7 @@ export function registerConfig(program: Command): void {
             remote_folder: folder,
             config: maskedConfig(cfg),
             sources: Object.fromEntries(values.map((v) => [v.key, v.source])),
+            ignored: shownIgnored(cfg),
             warnings: cfg.warnings,
           });
           return EXIT.OK;
@@ -36,6 +37,12 @@ export function registerConfig(program: Command): void {
         if (folder) say(`remote folder: ${folder}`);
         say('');
         say(table([['KEY', 'VALUE', 'SOURCE'], ...values.map((v) => [v.key, JSON.stringify(v.value), v.source])]));
+        const ignored = shownIgnored(cfg);
+        if (ignored.length > 0) {
+          say('');
+          say(`ignored (not applied):`);
+          say(table([['KEY', 'VALUE', 'SOURCE', 'WHY'], ...ignored.map((i) => [i.key, JSON.stringify(i.value), i.source, i.reason])]));
+        }
         for (const w of cfg.warnings) warn(w, g);
         return EXIT.OK;
       }),

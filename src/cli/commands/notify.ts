@@ -23,6 +23,7 @@ export function registerNotify(program: Command): void {
         const g = globals(cmd);
         if (opts.message !== undefined && opts.message.trim() === '') throw new UsageError('--message: the message is empty');
         const cfg = loadConfig({ projectDir: g.project });
+        for (const w of cfg.warnings) warn(w, g);
         const channel = findChannel(cfg.notifications, opts.channel);
         if (!channel.webhook) {
           throw new ArxError(
