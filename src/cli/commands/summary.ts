@@ -17,12 +17,14 @@ export function printStatusSummary(s: SyncStatus, opts: { verbose: boolean; quie
   const planned = s.planned_commands ?? [];
   if (planned.length > 0) {
     out.push(`  would run ${planned.length} ${planned.length === 1 ? 'command' : 'commands'}:`);
-    out.push(table(planned.map((c) => [`    ${c.phase}`, c.name, c.command, `(${c.required ? 'required' : 'not required'}, timeout ${c.timeout_s} s)`])));
+    out.push(table(planned.map((c) => [`    ${c.phase}`, c.name, c.command, `(${c.required ? 'required' : 'not required'}, timeout ${c.timeout_s} s${c.approved ? '' : ', NOT APPROVED: would be skipped'})`])));
   }
   const ran = s.commands ?? [];
   if (ran.length > 0) {
     out.push(`  commands: ${ran.map((c) => `${c.name} ${c.success ? 'ok' : c.timed_out ? 'timed out' : `failed (${c.exit_code ?? c.signal ?? 'not started'})`}`).join(', ')}`);
   }
+  const skipped = s.commands_skipped ?? [];
+  if (skipped.length > 0 && !s.dry_run) out.push(`  not run (not approved, see arx trust): ${skipped.map((c) => `${c.phase} ${c.name}`).join(', ')}`);
   if (s.conflicts.length > 0) {
     out.push(`  ${s.conflicts.length} ${s.conflicts.length === 1 ? 'conflict needs' : 'conflicts need'} a decision (arx conflicts; arx resolve PATH --keep local|remote|both):`);
     for (const c of s.conflicts.slice(0, opts.verbose ? undefined : 10)) out.push(`    ${c.path}: ${c.reason}`);
