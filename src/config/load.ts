@@ -198,6 +198,12 @@ export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
   const warnings: string[] = [];
 
   const globalFile = env.ARX_CONFIG ? resolve(opts.cwd ?? process.cwd(), expandHome(env.ARX_CONFIG, env)) : join(homeOf(env), '.arxconfig.json');
+  if (travelsWith(projectRoot, globalFile)) {
+    throw new ConfigError(
+      `ARX_CONFIG names ${globalFile}, inside the project folder: that file would travel with the project, so it cannot hold this machine's settings; move it outside the project (or into its .arx/ folder)`,
+      'CONFIG_IN_PROJECT',
+    );
+  }
   const globalRaw = readJsonFile(globalFile);
   if (globalRaw === undefined && env.ARX_CONFIG) {
     throw new ConfigError(`ARX_CONFIG names ${globalFile}, which does not exist`, 'CONFIG_MISSING');
@@ -339,6 +345,12 @@ function checkRemote(cfg: EffectiveConfig, env: NodeJS.ProcessEnv): void {
   } else if (r.type === 'sftp') {
     if (!r.host) throw new ConfigError('remote.host: an sftp remote needs a host (set remote.host or ARX_REMOTE_HOST)', 'CONFIG_INVALID');
   }
+}
+
+/** A file inside the project folder (but not in .arx/, which never travels) is synced. */
+function travelsWith(projectRoot: string, file: string): boolean {
+  const rel = relative(realpathOfExisting(projectRoot), realpathOfExisting(file));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && rel.split(sep)[0] !== '.arx';
 }
 
 /** The real path of `p`: its longest existing ancestor resolved, the rest appended. */

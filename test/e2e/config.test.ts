@@ -152,6 +152,15 @@ describe('configuration layers', () => {
     expect(human.stdout).toContain('***');
   });
 
+  it('ARX_CONFIG naming a file inside the project (which travels) is refused', () => {
+    const p = project({ project_id: 'x' });
+    write(p.dir, 'settings/arxconfig.json', JSON.stringify({ remote: { type: 'local', path: join(p.top, 'r') } }));
+    const r = arx(['sync'], { cwd: p.dir, env: { ...p.env, ARX_CONFIG: 'settings/arxconfig.json' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('inside the project folder: that file would travel with the project');
+    expect(existsSync(join(p.top, 'r'))).toBe(false);
+  });
+
   it('ARX_CONFIG naming a missing file is an error', () => {
     const p = project(validArxfile(join(tempDir(), 'r')));
     const r = arx(['config', 'show'], { cwd: p.dir, env: { ...p.env, ARX_CONFIG: join(p.top, 'nope.json') } });
