@@ -56,7 +56,10 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   }
   const start = clock();
   // The remote connects while the pre_sync commands run and the state loads; the scan reports a failure.
-  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, { onNote: (message) => opts.onEvent?.({ type: 'note', message }) }, 'background');
+  // Warnings from the connection (it may come and go): each once, in the status.
+  const remoteWarnings = new Set<string>();
+  const hooks = { onNote: (message: string) => opts.onEvent?.({ type: 'note', message }), onWarning: (message: string) => void remoteWarnings.add(message) };
+  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, hooks, 'background');
   try {
     const syncId = newSyncId(start, (id) => session.store.syncIdExists(id) || statusFileExists(session.stateDir, id));
     const status = newStatus(syncId, cfg.project.project_id, session.remote.describe(), start, opts.dryRun === true);
@@ -101,6 +104,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
         } else status.warnings.push('the post_sync commands were not run because the sync did not complete');
       }
     }
+    status.warnings.push(...remoteWarnings);
     finishStatus(status, clock());
     opts.onEvent?.({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
     await persist();
