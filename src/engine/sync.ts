@@ -12,7 +12,7 @@ import { reconcile, type Action, type PathState } from '../core/reconcile.js';
 import { checkSafety } from '../core/safety.js';
 import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult } from '../chain/run-chain.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
-import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
+import { statusError, finishStatus, newStatus, redactStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { buildFilter, readArxignore } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
@@ -66,9 +66,9 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     status.warnings.push(...cfg.warnings);
     const persist = async (): Promise<void> => {
       if (opts.dryRun) return;
-      const json = JSON.stringify(status);
-      session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, json);
-      await saveStatusFile(session.stateDir, status);
+      const shown = redactStatus(status);
+      session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(shown));
+      await saveStatusFile(session.stateDir, shown);
     };
     const chains = opts.commands !== false;
     // pre_sync commands may change the project, so the scans wait for them; without any they start
@@ -108,7 +108,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     finishStatus(status, clock());
     opts.onEvent?.({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
     await persist();
-    return status;
+    return redactStatus(status);
   } finally {
     await session.close();
   }
