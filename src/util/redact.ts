@@ -24,8 +24,11 @@ const TRAILING = /[).,;:!?\]]+$/;
 
 /** Secret values (passwords, passphrases, URL credentials) this process holds. */
 const secrets = new Set<string>();
-/** Shorter values are too likely to be ordinary words to be replaced in text. */
-const MIN_SECRET_LENGTH = 4;
+/**
+ * Shorter values are too likely to be ordinary words ("wrong") to be replaced
+ * in text. (arx never puts a secret into a message; this is the safety net.)
+ */
+const MIN_SECRET_LENGTH = 8;
 
 export function noteSecret(value: string | undefined): void {
   if (value !== undefined && value.length >= MIN_SECRET_LENGTH) secrets.add(value);

@@ -30,8 +30,8 @@ describe('redactText', () => {
   it('masks noted secrets (raw and decoded URL credentials too), longest first', () => {
     noteSecret('hunter22');
     noteSecret('hunter22-and-more');
-    noteSecret('abc'); // too short to be told from ordinary words: left alone
+    noteSecret('wrong'); // too short to be told from ordinary words: left alone
     noteUrlSecrets('https://us%65rname:p%40ssw0rd@h/x?access_token=tok123456&a=b');
-    expect(redactText('pw hunter22-and-more, hunter22; p@ssw0rd p%40ssw0rd username tok123456 abc')).toBe('pw ***, ***; *** *** *** *** abc');
+    expect(redactText('pw hunter22-and-more, hunter22; p@ssw0rd p%40ssw0rd username tok123456 wrong')).toBe('pw ***, ***; *** *** *** *** wrong');
   });
 });
