@@ -7,7 +7,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { noteSecret, noteUrlSecrets } from '../util/redact.js';
+import { noteSecret, noteWebhook } from '../util/redact.js';
 import { loadEnvLayers } from './env.js';
 import { readJsonFile } from './json-file.js';
 import { mergeLayers, type Layer, type Sources } from './merge.js';
@@ -236,8 +236,8 @@ function noteSecrets(cfg: EffectiveConfig): void {
   noteSecret(cfg.remote.password);
   noteSecret(cfg.remote.key_passphrase);
   const n = cfg.notifications;
-  noteUrlSecrets(n.webhook);
-  for (const channel of Object.values(n.channels ?? {})) noteUrlSecrets(channel.webhook);
+  noteWebhook(n.webhook);
+  for (const channel of Object.values(n.channels ?? {})) noteWebhook(channel.webhook);
 }
 
 /** Cross-field checks on the merged remote settings. */

@@ -1,7 +1,7 @@
 /** `arx config show`: every effective value, where it came from, secrets masked. */
 import { SECRET_KEYS } from './env.js';
 import type { EffectiveConfig } from './load.js';
-import { MASK, redactText, redactUrl } from '../util/redact.js';
+import { MASK, redactText, redactWebhookUrl } from '../util/redact.js';
 
 export interface ShownValue {
   key: string;
@@ -13,11 +13,11 @@ function isSecret(key: string): boolean {
   return SECRET_KEYS.has(key) || /(password|passphrase|secret|token)$/i.test(key);
 }
 
-/** Secrets as `***`; webhook URLs as redactUrl shows them; any other text with its URLs and secrets masked. */
+/** Secrets as `***`; webhook URLs as redactWebhookUrl shows them; any other text with its URLs and secrets masked. */
 function shown(key: string, value: unknown): unknown {
   if (isSecret(key)) return MASK;
   if (typeof value !== 'string') return Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? redactText(v) : v)) : value;
-  if (/(^|\.)webhook$/.test(key)) return redactUrl(value);
+  if (/(^|\.)webhook$/.test(key)) return redactWebhookUrl(value);
   return redactText(value);
 }
 

@@ -1,11 +1,11 @@
 /**
  * POST a JSON message to a webhook, with a timeout. Credentials in the URL's
  * user-info are sent as HTTP basic authentication (fetch refuses URLs that
- * hold them). Errors show the URL only as redactUrl does, whatever fetch or
+ * hold them). Errors show the URL only as redactWebhookUrl does, whatever fetch or
  * undici put in their messages and causes.
  */
 import { ArxError } from '../errors.js';
-import { redactText, redactUrl } from '../util/redact.js';
+import { redactText, redactWebhookUrl } from '../util/redact.js';
 
 export interface WebhookResult {
   status: number;
@@ -31,7 +31,7 @@ function failureReason(err: Error & { cause?: unknown }): string {
 }
 
 export async function postWebhook(url: string, body: unknown, opts: { timeoutMs: number; channel: string }): Promise<WebhookResult> {
-  const where = `the webhook of channel "${opts.channel}" (${redactUrl(url)})`;
+  const where = `the webhook of channel "${opts.channel}" (${redactWebhookUrl(url)})`;
   let res: Response;
   try {
     const target = splitCredentials(url);

@@ -1,15 +1,14 @@
 /**
  * The one place that decides what of a URL or a secret may be shown.
  *
- * A URL keeps its scheme and host; its user-info becomes `***`. An http(s)
- * URL (a webhook) shows nothing after the host (`https://host/***`): chat
- * webhooks carry their token in the path. Other URLs (the remote's
- * `sftp://`) keep their path, and the value of every query parameter whose
- * name looks like a credential becomes `***`.
+ * Every URL keeps its scheme, host and path; its user-info becomes `***`, and
+ * so does the value of every query parameter whose name looks like a
+ * credential, and any fragment. A webhook URL shows nothing after its host
+ * (`https://host/***`): chat webhooks carry their token in the path.
  *
  * Free text (error messages, warnings, command output) gets the same for
- * every URL in it, and every secret value arx holds (noted with noteSecret)
- * replaced by `***`.
+ * every URL in it (a webhook arx knows of, noted with noteWebhook, shown as a
+ * webhook), and every secret value arx holds (noteSecret) replaced by `***`.
  */
 
 export const MASK = '***';
@@ -57,20 +56,53 @@ function safeDecode(s: string): string {
   }
 }
 
-/** How a URL may be shown (see the file comment); text that is not a URL becomes `***`. */
-export function redactUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:)\/\/([^/?#]*)(.*)$/is.exec(url.trim());
-  if (!m) return MASK;
-  const [, scheme, authority, rest] = m as unknown as [string, string, string, string];
+interface UrlParts {
+  scheme: string;
+  /** The host and port, user-info already masked. */
+  host: string;
+  path: string;
+  /** Without its `?`; undefined when there is none. */
+  query?: string;
+  hasFragment: boolean;
+}
+
+/** Split a URL as written (not normalised: the path is shown as it was given). */
+function parts(url: string): UrlParts | undefined {
+  const m = /^([a-z][a-z0-9+.-]*:)\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(#.*)?$/is.exec(url.trim());
+  if (!m) return undefined;
+  const authority = m[2]!;
   const at = authority.lastIndexOf('@');
-  const host = at >= 0 ? `${MASK}@${authority.slice(at + 1)}` : authority;
-  if (/^https?:$/i.test(scheme)) return `${scheme}//${host}/${MASK}`;
-  const hash = rest.indexOf('#');
-  const beforeHash = hash >= 0 ? rest.slice(0, hash) : rest;
-  const q = beforeHash.indexOf('?');
-  const path = q >= 0 ? beforeHash.slice(0, q) : beforeHash;
-  const query = q >= 0 ? `?${maskQuery(beforeHash.slice(q + 1))}` : '';
-  return `${scheme}//${host}${path}${query}${hash >= 0 ? `#${MASK}` : ''}`;
+  return { scheme: m[1]!, host: at >= 0 ? `${MASK}@${authority.slice(at + 1)}` : authority, path: m[3]!, ...(m[4] !== undefined ? { query: m[4] } : {}), hasFragment: m[5] !== undefined };
+}
+
+/** Any URL as it may be shown (see the file comment); text that is not a URL becomes `***`. */
+export function redactUrl(url: string): string {
+  const p = parts(url);
+  if (!p) return MASK;
+  return `${p.scheme}//${p.host}${p.path}${p.query !== undefined ? `?${maskQuery(p.query)}` : ''}${p.hasFragment ? `#${MASK}` : ''}`;
+}
+
+/** A webhook URL as it may be shown: scheme and host only. */
+export function redactWebhookUrl(url: string): string {
+  const p = parts(url);
+  return p ? `${p.scheme}//${p.host}/${MASK}` : MASK;
+}
+
+/** Where the webhooks arx knows of point: lower-case host (without user-info) and path. */
+const webhooks = new Set<string>();
+
+function placeOf(p: UrlParts): string {
+  return `${p.host.slice(p.host.lastIndexOf('@') + 1).toLowerCase()}${p.path}`;
+}
+
+/** A webhook URL: its credentials are secrets, and wherever it appears in text it is shown as redactWebhookUrl shows it. */
+export function noteWebhook(url: string | undefined): void {
+  if (url === undefined) return;
+  noteUrlSecrets(url);
+  const p = parts(url);
+  if (!p) return;
+  webhooks.add(placeOf(p));
+  noteSecret(p.path);
 }
 
 function maskQuery(query: string): string {
@@ -88,7 +120,8 @@ export function redactText(text: string): string {
   let out = text.replace(URL_IN_TEXT, (found) => {
     const tail = TRAILING.exec(found)?.[0] ?? '';
     const url = tail === '' ? found : found.slice(0, -tail.length);
-    return redactUrl(url) + tail;
+    const p = parts(url);
+    return (p && webhooks.has(placeOf(p)) ? redactWebhookUrl(url) : redactUrl(url)) + tail;
   });
   // Longest first, so a secret that contains another is masked whole.
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (out.includes(s)) out = out.split(s).join(MASK);

@@ -1,18 +1,13 @@
 /** What of a URL or a secret may be shown: one rule for webhooks, the remote, errors and logs. */
 import { describe, expect, it } from 'vitest';
-import { noteSecret, noteUrlSecrets, redactText, redactUrl } from '../../src/util/redact.js';
+import { noteSecret, noteUrlSecrets, noteWebhook, redactText, redactUrl, redactWebhookUrl } from '../../src/util/redact.js';
 
 describe('redactUrl', () => {
-  it('http(s): scheme and host only, user-info masked', () => {
-    expect(redactUrl('https://hooks.example.com/arx')).toBe('https://hooks.example.com/***');
-    expect(redactUrl('https://user:pa%40ss@hooks.example.com:8443/T0K3N?token=x#y')).toBe('https://***@hooks.example.com:8443/***');
-    expect(redactUrl('HTTP://tok@h')).toBe('HTTP://***@h/***');
-  });
-
-  it('other URLs keep their path; credential-like query values and user-info are masked', () => {
+  it('keeps scheme, host and path as written; masks user-info, credential-like query values and the fragment', () => {
     expect(redactUrl('sftp://arx@files.example.com:2222/~/projects/p1')).toBe('sftp://***@files.example.com:2222/~/projects/p1');
     expect(redactUrl('sftp://h/a b/ü?token=abc&mode=x&X-Amz-Signature=zz&api_key=k&code=1#frag')).toBe('sftp://h/a b/ü?token=***&mode=x&X-Amz-Signature=***&api_key=***&code=***#***');
     expect(redactUrl('smtp://user:secret@mail.example.com:587')).toBe('smtp://***@mail.example.com:587');
+    expect(redactUrl('https://json-schema.org/draft/2020-12/schema')).toBe('https://json-schema.org/draft/2020-12/schema');
   });
 
   it('is idempotent, and text that is not a URL is masked whole', () => {
@@ -21,10 +16,21 @@ describe('redactUrl', () => {
   });
 });
 
+describe('redactWebhookUrl', () => {
+  it('scheme and host only, user-info masked', () => {
+    expect(redactWebhookUrl('https://hooks.example.com/arx')).toBe('https://hooks.example.com/***');
+    expect(redactWebhookUrl('https://user:pa%40ss@hooks.example.com:8443/T0K3N?token=x#y')).toBe('https://***@hooks.example.com:8443/***');
+    expect(redactWebhookUrl('HTTP://tok@h')).toBe('HTTP://***@h/***');
+  });
+});
+
 describe('redactText', () => {
-  it('masks every URL in a message, keeping the punctuation around it', () => {
-    const msg = 'Request cannot be constructed from a URL that includes credentials: https://user:p%40ss@127.0.0.1:99/hook?token=t. (see sftp://me@h/x?sig=1)';
-    expect(redactText(msg)).toBe('Request cannot be constructed from a URL that includes credentials: https://***@127.0.0.1:99/***. (see sftp://***@h/x?sig=***)');
+  it('masks every URL in a message, keeping the punctuation around it; a known webhook is shown as a webhook', () => {
+    noteWebhook('https://user:p%40ss@127.0.0.1:99/hooks/T0K3N-PATH?token=t');
+    const msg = 'Request cannot be constructed from a URL that includes credentials: https://user:p%40ss@127.0.0.1:99/hooks/T0K3N-PATH?token=t. (see sftp://me@h/x?sig=1, https://other.example.com/a?code=9)';
+    expect(redactText(msg)).toBe('Request cannot be constructed from a URL that includes credentials: https://***@127.0.0.1:99/***. (see sftp://***@h/x?sig=***, https://other.example.com/a?code=***)');
+    // The webhook's path alone is a secret too.
+    expect(redactText('POST /hooks/T0K3N-PATH failed')).toBe('POST *** failed');
   });
 
   it('masks noted secrets (raw and decoded URL credentials too), longest first', () => {
