@@ -1,5 +1,6 @@
 /** How the CLI talks: results on stdout, messages and errors on stderr. */
 import { ArxError } from '../errors.js';
+import { redactText } from '../util/redact.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 
 export interface GlobalOptions {
@@ -17,23 +18,24 @@ export function say(text: string): void {
 }
 
 export function warn(text: string, opts: GlobalOptions = {}): void {
-  if (!opts.quiet) process.stderr.write(`arx: warning: ${text}\n`);
+  if (!opts.quiet) process.stderr.write(`arx: warning: ${redactText(text)}\n`);
 }
 
-/** One clear line per error; --verbose adds details (and the stack of internal errors). */
+/** One clear line per error; --verbose adds details (and the stack of internal errors). Secrets and URLs masked. */
 export function reportError(err: unknown, verbose: boolean): number {
+  const put = (text: string): boolean => process.stderr.write(redactText(text) + '\n');
   if (err instanceof ArxError) {
-    process.stderr.write(`arx: error: ${err.message}\n`);
+    put(`arx: error: ${err.message}`);
     if (verbose) {
-      for (const d of err.details) process.stderr.write(`  ${d}\n`);
-      process.stderr.write(`  (code ${err.code})\n`);
-      if (err.category === 'internal' && err.stack) process.stderr.write(`${err.stack}\n`);
+      for (const d of err.details) put(`  ${d}`);
+      put(`  (code ${err.code})`);
+      if (err.category === 'internal' && err.stack) put(err.stack);
     }
     return exitCodeFor(err.category);
   }
   const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`arx: internal error: ${msg}\n`);
-  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  put(`arx: internal error: ${msg}`);
+  if (verbose && err instanceof Error && err.stack) put(err.stack);
   else process.stderr.write('  run again with --verbose for details, and please report it\n');
   return EXIT.INTERNAL;
 }

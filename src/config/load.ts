@@ -7,6 +7,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { noteSecret, noteWebhook } from '../util/redact.js';
 import { loadEnvLayers } from './env.js';
 import { readJsonFile } from './json-file.js';
 import { mergeLayers, type Layer, type Sources } from './merge.js';
@@ -272,6 +273,7 @@ export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
     ignored,
     warnings,
   };
+  noteSecrets(cfg);
   checkRemote(cfg, env);
   return cfg;
 }
@@ -319,6 +321,15 @@ function ignoredWarnings(ignored: readonly IgnoredSetting[], globalFile: string)
     return `${PROJECT_FILE}: ${keys.join(', ')} ${keys.length === 1 ? 'is' : 'are'} ignored: ${localOnlyReason(section)}; ${where}`;
   });
   return [...sections, ...out];
+}
+
+/** Every secret value of this configuration is masked wherever arx prints or stores text (see util/redact). */
+function noteSecrets(cfg: EffectiveConfig): void {
+  noteSecret(cfg.remote.password);
+  noteSecret(cfg.remote.key_passphrase);
+  const n = cfg.notifications;
+  noteWebhook(n.webhook);
+  for (const channel of Object.values(n.channels ?? {})) noteWebhook(channel.webhook);
 }
 
 /** Cross-field checks on the merged remote settings. */

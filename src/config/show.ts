@@ -1,9 +1,7 @@
 /** `arx config show`: every effective value, where it came from, secrets masked. */
 import { SECRET_KEYS } from './env.js';
 import type { EffectiveConfig } from './load.js';
-import { redactUrl } from '../util/redact.js';
-
-export const MASK = '***';
+import { MASK, redactText, redactWebhookUrl } from '../util/redact.js';
 
 export interface ShownValue {
   key: string;
@@ -15,11 +13,12 @@ function isSecret(key: string): boolean {
   return SECRET_KEYS.has(key) || /(password|passphrase|secret|token)$/i.test(key);
 }
 
-/** Webhook URLs often carry a token in their path: only where they point is shown. */
+/** Secrets as `***`; webhook URLs as redactWebhookUrl shows them; any other text with its URLs and secrets masked. */
 function shown(key: string, value: unknown): unknown {
   if (isSecret(key)) return MASK;
-  if (/(^|\.)webhook$/.test(key) && typeof value === 'string') return redactUrl(value);
-  return value;
+  if (typeof value !== 'string') return Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? redactText(v) : v)) : value;
+  if (/(^|\.)webhook$/.test(key)) return redactWebhookUrl(value);
+  return redactText(value);
 }
 
 /** Leaf values in key order; arrays are one value. */

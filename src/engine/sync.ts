@@ -14,7 +14,7 @@ import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult
 import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain/approval.js';
 import { chainApprovals } from '../chain/trust-store.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
-import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
+import { statusError, finishStatus, newStatus, redactStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { buildFilter, readArxignore } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
@@ -58,16 +58,19 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   }
   const start = clock();
   // The remote connects while the pre_sync commands run and the state loads; the scan reports a failure.
-  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, { onNote: (message) => opts.onEvent?.({ type: 'note', message }) }, 'background');
+  // Warnings from the connection (it may come and go): each once, in the status.
+  const remoteWarnings = new Set<string>();
+  const hooks = { onNote: (message: string) => opts.onEvent?.({ type: 'note', message }), onWarning: (message: string) => void remoteWarnings.add(message) };
+  const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, hooks, 'background');
   try {
     const syncId = newSyncId(start, (id) => session.store.syncIdExists(id) || statusFileExists(session.stateDir, id));
     const status = newStatus(syncId, cfg.project.project_id, session.remote.describe(), start, opts.dryRun === true);
     status.warnings.push(...cfg.warnings);
     const persist = async (): Promise<void> => {
       if (opts.dryRun) return;
-      const json = JSON.stringify(status);
-      session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, json);
-      await saveStatusFile(session.stateDir, status);
+      const shown = redactStatus(status);
+      session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(shown));
+      await saveStatusFile(session.stateDir, shown);
     };
     const chains = opts.commands !== false;
     const env = opts.env ?? process.env;
@@ -110,10 +113,11 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
         } else status.warnings.push('the post_sync commands were not run because the sync did not complete');
       }
     }
+    status.warnings.push(...remoteWarnings);
     finishStatus(status, clock());
     opts.onEvent?.({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
     await persist();
-    return status;
+    return redactStatus(status);
   } finally {
     await session.close();
   }

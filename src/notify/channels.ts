@@ -27,7 +27,7 @@ export function findChannel(n: NotificationsConfig, name: string = DEFAULT_CHANN
   if (found === undefined) {
     const known = listChannels(n);
     throw new ConfigError(
-      `no notification channel named "${name}" (${known.length > 0 ? `configured: ${known.join(', ')}` : 'none is configured'}); add notifications.channels.${name} = {"webhook": "https://..."} in arxfile.json or ~/.arxconfig.json`,
+      `no notification channel named "${name}" (${known.length > 0 ? `configured: ${known.join(', ')}` : 'none is configured'}); add notifications.channels.${name} = {"webhook": "https://..."} in ~/.arxconfig.json (or the file ARX_CONFIG names)`,
       'UNKNOWN_CHANNEL',
     );
   }

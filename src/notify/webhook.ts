@@ -1,32 +1,57 @@
-/** POST a JSON message to a webhook, with a timeout. Errors never show the URL's path or query. */
+/**
+ * POST a JSON message to a webhook, with a timeout. Credentials in the URL's
+ * user-info are sent as HTTP basic authentication (fetch refuses URLs that
+ * hold them). Errors show the URL only as redactWebhookUrl does, whatever fetch or
+ * undici put in their messages and causes.
+ */
 import { ArxError } from '../errors.js';
-import { redactUrl } from '../util/redact.js';
+import { redactText, redactWebhookUrl } from '../util/redact.js';
 
 export interface WebhookResult {
   status: number;
 }
 
+/** The URL without its user-info, and the Authorization header that carries it instead. */
+export function splitCredentials(url: string): { url: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return { url, headers: {} };
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return { url: u.href, headers: { authorization: `Basic ${basic}` } };
+}
+
+/** Why fetch failed, in a few words: the innermost cause's code, else its message; never a URL. */
+function failureReason(err: Error & { cause?: unknown }): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e instanceof Error && e.cause instanceof Error; depth++) e = e.cause;
+  const inner = e as Error & { code?: unknown };
+  const why = typeof inner.code === 'string' ? inner.code : inner.message || err.message;
+  return redactText(why);
+}
+
 export async function postWebhook(url: string, body: unknown, opts: { timeoutMs: number; channel: string }): Promise<WebhookResult> {
-  const where = `the webhook of channel "${opts.channel}" (${redactUrl(url)})`;
+  const where = `the webhook of channel "${opts.channel}" (${redactWebhookUrl(url)})`;
   let res: Response;
   try {
-    res = await fetch(url, {
+    const target = splitCredentials(url);
+    res = await fetch(target.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'arx' },
+      headers: { 'content-type': 'application/json', 'user-agent': 'arx', ...target.headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(opts.timeoutMs),
       redirect: 'follow',
     });
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const e = err as Error & { cause?: unknown };
     if (e.name === 'TimeoutError') {
       throw new ArxError('network', 'WEBHOOK_TIMEOUT', `${where} did not answer within ${Math.round(opts.timeoutMs / 1000)} s (notifications.timeout)`);
     }
-    const why = e.cause?.code ?? e.cause?.message ?? e.message;
-    throw new ArxError('network', 'WEBHOOK_UNREACHABLE', `could not reach ${where}: ${why}`);
+    // No cause: the error's URL-bearing message and stack stay behind.
+    throw new ArxError('network', 'WEBHOOK_UNREACHABLE', `could not reach ${where}: ${failureReason(e)}`);
   }
   // The answer's body is not needed; release the connection.
   await res.body?.cancel().catch(() => undefined);
-  if (!res.ok) throw new ArxError('remote', 'WEBHOOK_REJECTED', `${where} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  if (!res.ok) throw new ArxError('remote', 'WEBHOOK_REJECTED', `${where} answered HTTP ${res.status}${res.statusText ? ` ${redactText(res.statusText)}` : ''}`);
   return { status: res.status };
 }

@@ -28,6 +28,8 @@ export function remoteIdOf(cfg: EffectiveConfig): string {
 export interface RemoteHooks {
   /** A one-line notice for the user (e.g. a network retry). */
   onNote?: (message: string) => void;
+  /** A warning about the setup (e.g. a known_hosts line that was ignored); may repeat on reconnects. */
+  onWarning?: (message: string) => void;
 }
 
 /** The folder on an SFTP server: remote.path joined with sync.remote_path (relative: from the login folder). */
@@ -66,7 +68,7 @@ export async function openRemote(cfg: EffectiveConfig, writer: string, hooks: Re
     case 'local':
       return { remote: new LocalFolderRemote(remoteFolder(cfg), { writer }), id: remoteIdOf(cfg) };
     case 'sftp': {
-      const sftp = new SftpRemote(sshOptions(cfg), sftpFolder(cfg), writer);
+      const sftp = new SftpRemote({ ...sshOptions(cfg), onWarning: hooks.onWarning }, sftpFolder(cfg), writer);
       const remote = new RetryingRemote(sftp, { retries: cfg.remote.retries ?? 5, baseMs: cfg.remote.retry_base_ms ?? 500 }, hooks.onNote);
       if (connect === 'background') remote.prepare?.();
       else await remote.rootExists();

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type cliProgressModule from 'cli-progress';
 import type { SyncEvent } from '../engine/sync.js';
+import { redactText } from '../util/redact.js';
 import { formatBytes } from './format.js';
 
 /** cli-progress (and the readline it needs) is loaded only when a bar is drawn: most runs print lines or nothing. */
@@ -38,7 +39,9 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
 
   // While the bar is drawn, messages wait below it until it is done.
   const held: string[] = [];
-  const line = (text: string): void => {
+  // Messages carry error texts (a retry's cause, say): masked like every error.
+  const line = (raw: string): void => {
+    const text = redactText(raw);
     if (bar) held.push(text);
     else out.write(`arx: ${text}\n`);
   };
@@ -84,7 +87,7 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
           return;
         case 'start':
           current = e.action.path;
-          if (verbose && mode === 'lines') out.write(`arx: ${describe(e.action)} ${e.action.path}\n`);
+          if (verbose && mode === 'lines') out.write(`arx: ${redactText(`${describe(e.action)} ${e.action.path}`)}\n`);
           return;
         case 'progress':
           bytes += e.bytes;

@@ -7,6 +7,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandReport, PlannedCommand } from '../chain/run-chain.js';
 import type { ArxError, ErrorCategory } from '../errors.js';
+import { redactText } from '../util/redact.js';
 
 export type SyncState = 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -133,6 +134,21 @@ export function finishStatus(status: SyncStatus, end: Date): void {
   status.duration_ms = end.getTime() - Date.parse(status.start_time);
   status.files_synced = status.files_uploaded + status.files_downloaded + status.files_deleted;
   if (status.status === 'running') status.status = status.errors.length > 0 ? 'failed' : 'completed';
+}
+
+/**
+ * The status as it may be shown or stored: the free texts (error messages,
+ * warnings, the commands' output tails) with URLs and secrets masked.
+ * Everything that leaves a sync (the JSON, .arx/syncs/, the history) passes here.
+ */
+export function redactStatus(status: SyncStatus): SyncStatus {
+  return {
+    ...status,
+    remote: redactText(status.remote),
+    errors: status.errors.map((e) => ({ ...e, message: redactText(e.message) })),
+    warnings: status.warnings.map(redactText),
+    commands: status.commands.map((c) => (c.output_tail ? { ...c, output_tail: c.output_tail.map(redactText) } : c)),
+  };
 }
 
 /** `sync_YYYYMMDD_HHMMSS` in UTC, with `_2`, `_3`... when that id is taken. */

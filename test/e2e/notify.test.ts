@@ -9,6 +9,7 @@ interface Received {
   method: string;
   url: string;
   contentType: string | undefined;
+  authorization: string | undefined;
   body: any;
 }
 
@@ -34,7 +35,7 @@ async function receiver(reply: (req: IncomingMessage, res: ServerResponse) => vo
     let data = '';
     req.on('data', (d: Buffer) => (data += d.toString()));
     req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: data ? JSON.parse(data) : undefined });
+      received.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], authorization: req.headers.authorization, body: data ? JSON.parse(data) : undefined });
       reply(req, res);
     });
   });
@@ -146,6 +147,30 @@ describe('arx notify', () => {
       expect(r.stderr).not.toMatch(/SECRET-/);
       expect(r.stderr).not.toContain('    at ');
     }
+  });
+
+  it('credentials in a webhook URL are sent as basic authentication and never shown, also when sending fails', async () => {
+    const rx = await receiver();
+    const failing = await receiver((_q, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    const down = await receiver();
+    await down.close();
+    const t = twoSided('tower', { name: 'Office Tower' });
+    const hook = (url: string) => url.replace('http://', 'http://hook-user:s3cr%40t-pw@') + '/hooks/H00K?token=T0K3N-VALUE';
+    t.setGlobal('a', (cfg) => (cfg.notifications = { channels: { ok: { webhook: hook(rx.url) }, failing: { webhook: hook(failing.url) }, down: { webhook: hook(down.url) } } }));
+    const ok = await arxAsync(['notify', '--channel', 'ok', '--message', 'hi'], { cwd: t.a, env: t.env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(rx.received[0]).toMatchObject({ url: '/hooks/H00K?token=T0K3N-VALUE', authorization: `Basic ${Buffer.from('hook-user:s3cr@t-pw').toString('base64')}` });
+    expect(ok.stdout).toContain(`sent to channel "ok" (http://***@127.0.0.1:${rx.port}/***, HTTP 200)`);
+    const f = await arxAsync(['notify', '--channel', 'failing', '--message', 'x', '--verbose'], { cwd: t.a, env: t.env });
+    expect(f.code).toBe(5);
+    expect(f.stderr).toContain(`the webhook of channel "failing" (http://***@127.0.0.1:${failing.port}/***) answered HTTP 500`);
+    const d = await arxAsync(['notify', '--channel', 'down', '--message', 'x', '--verbose'], { cwd: t.a, env: t.env });
+    expect(d.code).toBe(5);
+    expect(d.stderr).toContain(`could not reach the webhook of channel "down" (http://***@127.0.0.1:${down.port}/***): ECONNREFUSED`);
+    for (const r of [ok, f, d]) expect(r.stdout + r.stderr).not.toMatch(/hook-user|s3cr|H00K|T0K3N/);
   });
 
   it('config show does not reveal webhook paths', () => {

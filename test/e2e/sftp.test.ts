@@ -4,6 +4,7 @@
  * changed), and network faults (server gone, server stopped mid-transfer).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,20 @@ function viaSshd(sshd: Sshd): RemoteKind {
 /** Rewrite one side's remote settings (in its global file: the remote is local-only). */
 function setRemote(t: TwoSided, side: 'a' | 'b', change: (remote: Record<string, unknown>) => void): void {
   t.setGlobal(side, (cfg) => change(cfg.remote));
+}
+
+/**
+ * Move the remote settings of both sides into the global file of the shared HOME
+ * (where they belong: they never travel with the project), changed by `change`.
+ */
+function remoteInGlobal(t: TwoSided, change: (remote: Record<string, unknown>) => void = () => undefined): Record<string, unknown> {
+  for (const side of ['a', 'b'] as const) setRemote(t, side, change);
+  return JSON.parse(readFileSync(t.globalFile('a'), 'utf8')).remote;
+}
+
+/** The SHA256 fingerprint of a `<type> <base64>` host key, as ssh-keygen -l prints it. */
+function fingerprintOf(hostKey: string): string {
+  return `SHA256:${createHash('sha256').update(Buffer.from(hostKey.split(' ')[1]!, 'base64')).digest('base64').replace(/=+$/, '')}`;
 }
 
 describe.runIf(haveSshd())('SFTP remote', () => {
@@ -130,6 +145,70 @@ describe.runIf(haveSshd())('SFTP remote', () => {
         // Later tests trust the server through its own known_hosts file.
         writeFileSync(sshd.knownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
       }
+    });
+  });
+
+  describe('known_hosts markers and pinning', () => {
+    it('a key marked @revoked is refused (exit 6) even where another line trusts it, and nothing changes', () => {
+      const t = twoSided('rv', {}, viaSshd(sshd));
+      const knownHosts = join(tempDir(), 'known_hosts');
+      const name = `[127.0.0.1]:${sshd.port}`;
+      writeFileSync(knownHosts, `${name} ${sshd.hostKey}\n# the old server's key leaked\n@revoked ${name} ${sshd.hostKey}\n`);
+      remoteInGlobal(t, (r) => (r.known_hosts = knownHosts));
+      write(t.a, 'symbols/x.json', '{}');
+      const before = snapshot(t.a);
+      const r = t.run('a', 'sync');
+      expect(r.code, r.stderr).toBe(6);
+      expect(r.stderr).toContain(`arx: error: the host key of ${name} (${fingerprintOf(sshd.hostKey)}) is marked as revoked in ${knownHosts} line 3; the connection was refused`);
+      expect(existsSync(t.remoteRoot)).toBe(false);
+      expect(snapshot(t.a)).toEqual(before);
+      // accept-new changes nothing about it, nor does remote trust.
+      setRemote(t, 'a', (r) => (r.host_key_policy = 'accept-new'));
+      expect(t.run('a', 'sync').code).toBe(6);
+      const trust = t.run('a', 'remote', 'trust');
+      expect(trust.code).toBe(6);
+      expect(trust.stderr).toContain('is marked as revoked');
+      expect(readFileSync(knownHosts, 'utf8').split('\n')).toHaveLength(4);
+    });
+
+    it('a @cert-authority line is ignored with a warning naming its file and line; the plain line still works', () => {
+      const t = twoSided('ca', {}, viaSshd(sshd));
+      const knownHosts = join(tempDir(), 'known_hosts');
+      const ca = join(tempDir(), 'ca');
+      spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
+      const caKey = readFileSync(`${ca}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+      writeFileSync(knownHosts, `@cert-authority [127.0.0.1]:* ${caKey}\n[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
+      remoteInGlobal(t, (r) => (r.known_hosts = knownHosts));
+      write(t.a, 'symbols/ca.json', '{}');
+      const r = t.run('a', 'sync');
+      expect(r.code, r.stderr).toBe(0);
+      expect(read(t.remote, 'symbols/ca.json')).toBe('{}');
+      const warning = `${knownHosts} line 1 was ignored: @cert-authority lines (host certificates) are not supported by arx`;
+      expect(r.stderr.split('\n').filter((l) => l.includes('was ignored'))).toEqual([`arx: warning: ${warning}`]);
+      expect(JSON.parse(t.run('a', 'status', '--json').stdout).warnings).toContain(warning);
+    });
+
+    it('remote trust --fingerprint records the key only when the server shows that fingerprint', () => {
+      const t = twoSided('fp', {}, viaSshd(sshd));
+      const knownHosts = join(tempDir(), 'ssh', 'known_hosts');
+      remoteInGlobal(t, (r) => (r.known_hosts = knownHosts));
+      const right = fingerprintOf(sshd.hostKey);
+      const wrong = fingerprintOf(`x ${Buffer.from('another key').toString('base64')}`);
+      const refused = t.run('a', 'remote', 'trust', '--fingerprint', wrong);
+      expect(refused.code).toBe(6);
+      expect(refused.stderr).toContain(`[127.0.0.1]:${sshd.port} presents the host key ${right}, not the expected ${wrong}; nothing was recorded`);
+      expect(existsSync(knownHosts)).toBe(false);
+      const malformed = t.run('a', 'remote', 'trust', '--fingerprint', 'MD5:00:11');
+      expect(malformed.code).toBe(2);
+      expect(malformed.stderr).toContain('--fingerprint: expected a SHA256 fingerprint');
+      const trusted = t.run('a', 'remote', 'trust', '--fingerprint', right);
+      expect(trusted.code, trusted.stderr).toBe(0);
+      expect(trusted.stdout).toContain(`trusted [127.0.0.1]:${sshd.port} with host key ${right} (the expected fingerprint)`);
+      expect(readFileSync(knownHosts, 'utf8')).toBe(`[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
+      expect(t.sync('a').code).toBe(0);
+      // Already trusted: a wrong fingerprint is still refused.
+      expect(t.run('a', 'remote', 'trust', '--fingerprint', wrong).code).toBe(6);
+      expect(t.run('a', 'remote', 'trust', '--fingerprint', right).stdout).toContain('already trusted');
     });
   });
 

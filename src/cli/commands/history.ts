@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { openStore } from '../../engine/session.js';
 import { formatDuration, table } from '../../report/format.js';
-import type { SyncStatus } from '../../report/status.js';
+import { redactStatus, type SyncStatus } from '../../report/status.js';
 import { UsageError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
@@ -27,7 +27,7 @@ export function registerHistory(program: Command): void {
             else say('no syncs yet; run arx sync');
             return EXIT.OK;
           }
-          const status = JSON.parse(row.status_json) as SyncStatus;
+          const status = redactStatus(JSON.parse(row.status_json) as SyncStatus);
           if (opts.json) printJson(status);
           else printStatusSummary(status, { verbose: g.verbose === true, quiet: false });
           return EXIT.OK;
@@ -48,7 +48,7 @@ export function registerHistory(program: Command): void {
         if (!/^\d+$/.test(opts.limit) || Number(opts.limit) < 1) throw new UsageError(`--limit: expected a positive whole number, got ${JSON.stringify(opts.limit)}`);
         const store = openStore(loadConfig({ projectDir: g.project }));
         try {
-          const rows = store.listSyncs(Number(opts.limit)).map((r) => JSON.parse(r.status_json) as SyncStatus);
+          const rows = store.listSyncs(Number(opts.limit)).map((r) => redactStatus(JSON.parse(r.status_json) as SyncStatus));
           if (opts.json) printJson(rows);
           else if (rows.length === 0) say('no syncs yet; run arx sync');
           else {

@@ -5,7 +5,7 @@ import { ArxError, UsageError } from '../../errors.js';
 import { DEFAULT_CHANNEL, findChannel } from '../../notify/channels.js';
 import { buildNotification } from '../../notify/message.js';
 import { postWebhook } from '../../notify/webhook.js';
-import { redactUrl } from '../../util/redact.js';
+import { redactWebhookUrl } from '../../util/redact.js';
 import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
 import { say, warn } from '../output.js';
@@ -35,7 +35,7 @@ export function registerNotify(program: Command): void {
         if (channel.email) warn(`channel "${channel.name}": email is not sent by this version of arx; the webhook was used`, g);
         const payload = buildNotification(cfg, channel.name, opts.message, process.env, new Date());
         const res = await postWebhook(channel.webhook, payload, { timeoutMs: (cfg.notifications.timeout ?? DEFAULT_TIMEOUT_S) * 1000, channel: channel.name });
-        if (!g.quiet) say(`sent to channel "${channel.name}" (${redactUrl(channel.webhook)}, HTTP ${res.status})`);
+        if (!g.quiet) say(`sent to channel "${channel.name}" (${redactWebhookUrl(channel.webhook)}, HTTP ${res.status})`);
         return EXIT.OK;
       }),
     );

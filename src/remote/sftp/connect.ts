@@ -9,7 +9,7 @@ import { createConnection, type Socket } from 'node:net';
 import type { Client as SshClient, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { ArxError, ConfigError, PermissionDeniedError, errnoCode } from '../../errors.js';
 import { noteCodePath } from '../../util/code-paths.js';
-import { addHostKey, checkHostKey, fingerprint, hostName } from './known-hosts.js';
+import { addHostKey, checkHostKey, fingerprint, hostName, ignoredLineWarning, revokedMessage } from './known-hosts.js';
 
 export interface SshOptions {
   host: string;
@@ -26,6 +26,8 @@ export interface SshOptions {
   hostKeyPolicy: 'strict' | 'accept-new';
   channels: number;
   readyTimeoutMs: number;
+  /** known_hosts lines for this host that were not acted on (unsupported markers). */
+  onWarning?: (message: string) => void;
 }
 
 interface Ssh2 {
@@ -225,6 +227,7 @@ function logIn(o: SshOptions, ssh2: Ssh2, sock: Socket, dialFailure: () => Error
       const check = checkHostKey(o.knownHosts, o.host, o.port, key);
       const fp = fingerprint(key);
       const name = hostName(o.host, o.port);
+      for (const line of check.ignored) o.onWarning?.(ignoredLineWarning(line));
       switch (check.status) {
         case 'known':
           return true;
@@ -242,7 +245,7 @@ function logIn(o: SshOptions, ssh2: Ssh2, sock: Socket, dialFailure: () => Error
           );
           return false;
         case 'revoked':
-          hostKeyProblem = new PermissionDeniedError(`the host key of ${name} (${fp}) is revoked in ${check.file} line ${check.line}`, 'HOST_KEY_REVOKED');
+          hostKeyProblem = new PermissionDeniedError(revokedMessage(o.host, o.port, fp, check), 'HOST_KEY_REVOKED');
           return false;
       }
     },

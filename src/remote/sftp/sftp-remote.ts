@@ -29,6 +29,7 @@ import {
   type RemoteEntry,
   type WriteOptions,
 } from '../types.js';
+import { redactUrl } from '../../util/redact.js';
 import { connectSsh, NetworkError, type SshConnection, type SshOptions } from './connect.js';
 import { EXISTED, manifestOf, PLACED, placementOf, tarOf, unpackCommand } from './batch-upload.js';
 import { findCommand, remoteFindParser } from './find-listing.js';
@@ -80,7 +81,7 @@ export class SftpRemote implements Remote {
 
   describe(): string {
     const path = this.root || this.folder;
-    return `sftp://${this.ssh.username}@${this.ssh.host}${this.ssh.port === 22 ? '' : `:${this.ssh.port}`}${path.startsWith('/') ? '' : '/~/'}${path}`;
+    return redactUrl(`sftp://${this.ssh.username}@${this.ssh.host}${this.ssh.port === 22 ? '' : `:${this.ssh.port}`}${path.startsWith('/') ? '' : '/~/'}${path}`);
   }
 
   /** Connect (once; again after a fault) and resolve the folder. */
