@@ -10,14 +10,21 @@ import { choosePolicy, fileKind, latestSide, type ConflictRule, type Policy, typ
 import type { Entry } from '../core/entry.js';
 import { mergeJson, mergeLines, type MergeResult } from '../core/merge.js';
 import type { Action, PathState } from '../core/reconcile.js';
-import { ArxError } from '../errors.js';
+import { ArxError, ConfigError } from '../errors.js';
+import { patternListProblem } from '../scan/patterns.js';
 import type { ConflictReport, ResolvedConflict } from '../report/status.js';
 import type { BackupStore } from '../transfer/backups.js';
 import type { ContentStore } from './content-store.js';
 import type { Session } from './session.js';
 import { settle, type Settlement } from './settle.js';
 
+/** The conflict policies; a rule whose pattern cannot be used is a ConfigError naming it. */
 export function policySettings(cfg: EffectiveConfig): PolicySettings {
+  const problem = patternListProblem('sync.conflict_rules', cfg.sync.conflict_rules.map((r) => r.pattern));
+  if (problem !== undefined) {
+    const source = cfg.sources.get('sync.conflict_rules');
+    throw new ConfigError(`${problem.replace(/^(sync\.conflict_rules\[\d+\])/, '$1.pattern')}${source ? ` (set in ${source})` : ''}`, 'CONFIG_PATTERN');
+  }
   const rules: ConflictRule[] = cfg.sync.conflict_rules.map((r) => {
     const ig = ignore({ allowRelativePaths: true, ignorecase: false }).add(r.pattern);
     return { policy: r.policy, matches: (path: string) => ig.ignores(path) };

@@ -13,11 +13,12 @@ import { checkSafety } from '../core/safety.js';
 import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult } from '../chain/run-chain.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
 import { statusError, finishStatus, newStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
-import { buildFilter, readArxignore } from '../scan/filter.js';
+import { buildFilter } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
 import { gather, startScans, type Gathered, type Scans } from './gather.js';
-import { resolveByPolicy } from './auto-resolve.js';
+import { policySettings, resolveByPolicy } from './auto-resolve.js';
+import { filterSettingsOf } from './filter-settings.js';
 import { CONTENT_DIR, keepMergeableContent } from './keep-content.js';
 import { ContentStore } from './content-store.js';
 import { cleanTemporaries } from './temporaries.js';
@@ -54,6 +55,9 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   if (!cfg.sync.enabled) {
     throw new ConfigError(`sync is disabled for this project (sync.enabled is false, set in ${cfg.sources.get('sync.enabled')})`, 'SYNC_DISABLED');
   }
+  // Patterns of the configuration are checked before anything starts (a bad one is a ConfigError).
+  buildFilter({ ...filterSettingsOf(cfg), arxignore: [] });
+  policySettings(cfg);
   const start = clock();
   // The remote connects while the pre_sync commands run and the state loads; the scan reports a failure.
   const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, { onNote: (message) => opts.onEvent?.({ type: 'note', message }) }, 'background');
@@ -71,7 +75,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     // pre_sync commands may change the project, so the scans wait for them; without any they start
     // at once, beside the rest of the start-up.
     const preSync = chains && !opts.dryRun && cfg.commands.pre_sync.length > 0;
-    const early = preSync ? undefined : failureOr(() => beginScans(session, clock));
+    const early = preSync ? undefined : failureOr(() => beginScans(session, status, clock));
     await markInterrupted(session);
     await persist();
     const chain = (phase: ChainPhase): Promise<ChainResult> =>
@@ -134,15 +138,10 @@ async function markInterrupted(session: Session): Promise<void> {
 }
 
 
-/** Start scanning both sides (see startScans). */
-function beginScans(session: Session, clock: () => Date): Scans {
-  const { cfg } = session;
-  const filter = buildFilter({
-    arxignore: readArxignore(cfg.projectRoot),
-    include: cfg.sync.include_patterns,
-    exclude: cfg.sync.exclude_patterns,
-    maxFileSize: cfg.sync.max_file_size,
-  });
+/** Start scanning both sides (see startScans); `.arxignore` lines left out are warnings of the sync. */
+function beginScans(session: Session, status: SyncStatus, clock: () => Date): Scans {
+  const filter = buildFilter(filterSettingsOf(session.cfg));
+  status.warnings.push(...filter.warnings);
   return startScans(session, filter, clock().getTime());
 }
 
@@ -161,7 +160,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   const emit = opts.onEvent ?? (() => undefined);
   emit({ type: 'phase', phase: 'scan', message: `scanning ${cfg.projectRoot} and ${remote.describe()}` });
   if (early !== undefined && 'failure' in early) throw early.failure;
-  const scans = early ?? beginScans(session, clock);
+  const scans = early ?? beginScans(session, status, clock);
   const scanTime = scans.time;
   const g = await gather(session, scans, { parallel: cfg.sync.parallel });
   throwIfCancelled(opts.signal);
