@@ -19,6 +19,7 @@ import { buildFilter } from '../scan/filter.js';
 import type { BackupStore } from '../transfer/backups.js';
 import { Executor } from '../transfer/execute.js';
 import type { ContentStore } from './content-store.js';
+import { arrivalCheck } from './arrivals.js';
 import { filterSettingsOf } from './filter-settings.js';
 import type { Session } from './session.js';
 
@@ -134,8 +135,8 @@ export async function settle(ctx: SettleContext, path: string, seen: Record<Side
     settled = { outcome: keep === 'local' ? 'local-won' : 'remote-won' };
   }
 
-  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime() }).run(buildPlan(actions));
-  const problem = exec.failed[0]?.error ?? (exec.skipped[0] ? new ArxError('remote', 'CHANGED_DURING_SYNC', exec.skipped[0].message) : undefined);
+  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime(), arrivals: arrivalCheck }).run(buildPlan(actions));
+  const problem = exec.failed[0]?.error ?? exec.refused[0] ?? (exec.skipped[0] ? new ArxError('remote', 'CHANGED_DURING_SYNC', exec.skipped[0].message) : undefined);
   if (problem) throw problem;
   // What the base knew below this path described the old tree: forget it, so the next
   // sync compares that subtree afresh (copies, never deletions of unseen files).

@@ -17,12 +17,16 @@ import { buildFilter } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
 import { gather, startScans, type Gathered, type Scans } from './gather.js';
+import { arrivalCheck, keepRefused } from './arrivals.js';
 import { policySettings, resolveByPolicy } from './auto-resolve.js';
 import { filterSettingsOf } from './filter-settings.js';
 import { CONTENT_DIR, keepMergeableContent } from './keep-content.js';
 import { ContentStore } from './content-store.js';
 import { cleanTemporaries } from './temporaries.js';
 import { openSession, type Session } from './session.js';
+
+/** The kind of conflict a refused arrival becomes (see arrivals.ts). */
+export const REFUSED_KIND = 'remote-version-refused';
 
 export type SyncPhase = 'scan' | 'plan' | 'transfer' | 'finish';
 
@@ -218,6 +222,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     parallel: cfg.sync.parallel,
     signal: opts.signal,
     onEvent: emit,
+    arrivals: arrivalCheck,
   }).run(plan);
 
   // Conflicts are settled by policy once the rest is in place (not after an abort).
@@ -229,21 +234,25 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     status.conflicts = settled.open;
     status.conflicts_pending = settled.open.length;
   }
+  // A refused remote version is an open conflict: the local file stays, the remote one is kept aside.
+  for (const err of result.refused) {
+    await keepRefused(backups, remote, err).catch((e: unknown) => status.warnings.push(`${err.path}: the refused remote version could not be kept aside (${e instanceof Error ? e.message : String(e)})`));
+    status.conflicts.push({ path: err.path, kind: REFUSED_KIND, reason: err.message });
+  }
+  status.conflicts_pending = status.conflicts.length;
   const open = new Set(status.conflicts.map((c) => c.path));
   const detected = clock().toISOString();
   store.replaceConflicts(
     remoteId,
-    plan.conflicts
-      .filter((a) => open.has(a.path))
-      .map((a) => ({
-        path: a.path,
-        kind: a.conflict!,
-        reason: a.reason,
-        sync_id: status.sync_id,
-        detected_at: detected,
-        local: states.get(a.path)?.local ?? null,
-        remote: states.get(a.path)?.remote ?? null,
-      })),
+    [...plan.conflicts.filter((a) => open.has(a.path)), ...result.refused.map((e) => ({ path: e.path, conflict: REFUSED_KIND, reason: e.message }))].map((a) => ({
+      path: a.path,
+      kind: a.conflict!,
+      reason: a.reason,
+      sync_id: status.sync_id,
+      detected_at: detected,
+      local: states.get(a.path)?.local ?? null,
+      remote: states.get(a.path)?.remote ?? null,
+    })),
   );
   keepMergeableContent(session, states, g.base, content);
   store.saveBaseSnapshot(remoteId, g.base, g.localOrder);
