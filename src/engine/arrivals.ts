@@ -8,6 +8,7 @@
 import { PROJECT_FILE } from '../config/load.js';
 import { projectFileProblem } from '../config/project-file-check.js';
 import { ArrivalRefusedError } from '../errors.js';
+import type { Action } from '../core/reconcile.js';
 import type { Remote } from '../remote/types.js';
 import { IGNORE_FILE } from '../scan/filter.js';
 import { describeLineProblems, ignoreLineProblems } from '../scan/patterns.js';
@@ -47,6 +48,23 @@ export const arrivalCheck = {
 };
 
 export type ArrivalCheck = typeof arrivalCheck;
+
+/** Dry run: the copies into the project folder that the checks would refuse (reads those files, writes nothing). */
+export async function wouldRefuse(remote: Remote, actions: readonly Action[], sizeOf: (path: string) => number): Promise<ArrivalRefusedError[]> {
+  const refused: ArrivalRefusedError[] = [];
+  for (const a of actions) {
+    if (a.type !== 'copy' || a.to !== 'local' || !isCheckedFile(a.path)) continue;
+    try {
+      arrivalCheck.check(a.path, sizeOf(a.path));
+      const data = await remote.readAll(a.path);
+      arrivalCheck.check(a.path, data.length, data);
+    } catch (err) {
+      if (err instanceof ArrivalRefusedError) refused.push(err);
+      else throw err;
+    }
+  }
+  return refused;
+}
 
 /** Keep a refused remote version in the backups (the bytes that were checked, else downloaded now). */
 export async function keepRefused(backups: BackupStore, remote: Remote, err: ArrivalRefusedError): Promise<void> {

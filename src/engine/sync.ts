@@ -17,7 +17,7 @@ import { buildFilter } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
 import { gather, startScans, type Gathered, type Scans } from './gather.js';
-import { arrivalCheck, keepRefused } from './arrivals.js';
+import { arrivalCheck, keepRefused, wouldRefuse } from './arrivals.js';
 import { policySettings, resolveByPolicy } from './auto-resolve.js';
 import { filterSettingsOf } from './filter-settings.js';
 import { CONTENT_DIR, keepMergeableContent } from './keep-content.js';
@@ -196,9 +196,11 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   if (opts.dryRun) {
     // Each conflict's decision replaces its plain "conflict" line.
     const decided = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: true });
-    status.plan = [...planActions(plan).filter((a) => a.type !== 'conflict').map(describeAction), ...decided.decisions];
-    status.conflicts = decided.open;
-    status.conflicts_pending = decided.open.length;
+    const refused = new Map((await wouldRefuse(remote, planActions(plan), (p) => sizeOf(states.get(p), { to: 'local' } as Action))).map((e) => [e.path, e.message]));
+    const shown = (a: Action) => (refused.has(a.path) ? { path: a.path, action: 'conflict', reason: refused.get(a.path)! } : describeAction(a));
+    status.plan = [...planActions(plan).filter((a) => a.type !== 'conflict').map(shown), ...decided.decisions];
+    status.conflicts = [...decided.open, ...[...refused].map(([path, reason]) => ({ path, kind: REFUSED_KIND, reason }))];
+    status.conflicts_pending = status.conflicts.length;
     const c = countPlan(plan);
     status.files_uploaded = c.uploads;
     status.files_downloaded = c.downloads;

@@ -39,6 +39,9 @@ describe('an arxfile.json arriving from the remote', () => {
     const t = synced();
     const good = read(t.a, 'arxfile.json');
     plant(t, 'arxfile.json', '{"project_id": ');
+    const dry = t.syncJson('a', '--dry-run');
+    expect(dry.status.plan).toContainEqual(expect.objectContaining({ path: 'arxfile.json', action: 'conflict', reason: expect.stringContaining('invalid JSON') }));
+    expect(dry.status.conflicts_pending).toBe(1);
     const { code, status, stderr } = t.syncJson('a');
     expect(code, stderr).toBe(3);
     expect(read(t.a, 'arxfile.json')).toBe(good);
