@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { EffectiveConfig } from '../config/load.js';
 import { IGNORE_FILE, readArxignore, type FilterSettings } from '../scan/filter.js';
 
-export function filterSettingsOf(cfg: EffectiveConfig, withSizeLimit = true): FilterSettings {
+export function filterSettingsOf(cfg: EffectiveConfig, withSizeLimit = true, arxignore = readArxignore(cfg.projectRoot)): FilterSettings {
   return {
-    arxignore: readArxignore(cfg.projectRoot),
+    arxignore,
     include: cfg.sync.include_patterns,
     exclude: cfg.sync.exclude_patterns,
     ...(withSizeLimit ? { maxFileSize: cfg.sync.max_file_size } : {}),

@@ -60,7 +60,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     throw new ConfigError(`sync is disabled for this project (sync.enabled is false, set in ${cfg.sources.get('sync.enabled')})`, 'SYNC_DISABLED');
   }
   // Patterns of the configuration are checked before anything starts (a bad one is a ConfigError).
-  buildFilter({ ...filterSettingsOf(cfg), arxignore: [] });
+  buildFilter(filterSettingsOf(cfg, false, []));
   policySettings(cfg);
   const start = clock();
   // The remote connects while the pre_sync commands run and the state loads; the scan reports a failure.
