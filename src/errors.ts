@@ -91,6 +91,18 @@ export class ChangedDuringSyncError extends ArxError {
   }
 }
 
+/** A project file from the remote that may not land (see engine/arrivals.ts); the local version stays. */
+export class ArrivalRefusedError extends ArxError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    /** The refused bytes, when they were read. */
+    readonly data?: Buffer,
+  ) {
+    super('config', 'ARRIVAL_REFUSED', `${reason}; it was not placed in the project folder`);
+  }
+}
+
 /** Node's errno-style error (ENOENT, EACCES, ...). */
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'

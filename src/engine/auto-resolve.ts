@@ -10,14 +10,22 @@ import { choosePolicy, fileKind, latestSide, type ConflictRule, type Policy, typ
 import type { Entry } from '../core/entry.js';
 import { mergeJson, mergeLines, type MergeResult } from '../core/merge.js';
 import type { Action, PathState } from '../core/reconcile.js';
-import { ArxError } from '../errors.js';
+import { ArrivalRefusedError, ArxError, ConfigError } from '../errors.js';
+import { checkedFileProblem, isCheckedFile, keepRefused } from './arrivals.js';
+import { patternListProblem } from '../scan/patterns.js';
 import type { ConflictReport, ResolvedConflict } from '../report/status.js';
 import type { BackupStore } from '../transfer/backups.js';
 import type { ContentStore } from './content-store.js';
 import type { Session } from './session.js';
 import { settle, type Settlement } from './settle.js';
 
+/** The conflict policies; a rule whose pattern cannot be used is a ConfigError naming it. */
 export function policySettings(cfg: EffectiveConfig): PolicySettings {
+  const problem = patternListProblem('sync.conflict_rules', cfg.sync.conflict_rules.map((r) => r.pattern));
+  if (problem !== undefined) {
+    const source = cfg.sources.get('sync.conflict_rules');
+    throw new ConfigError(`${problem.replace(/^(sync\.conflict_rules\[\d+\])/, '$1.pattern')}${source ? ` (set in ${source})` : ''}`, 'CONFIG_PATTERN');
+  }
   const rules: ConflictRule[] = cfg.sync.conflict_rules.map((r) => {
     const ig = ignore({ allowRelativePaths: true, ignorecase: false }).add(r.pattern);
     return { policy: r.policy, matches: (path: string) => ig.ignores(path) };
@@ -71,7 +79,11 @@ async function decideMerge(session: Session, s: PathState, content: ContentStore
   }
   const [local, remote] = await Promise.all([session.local.readAll(s.path), session.remote.readAll(s.path)]);
   const result = mergeText(s.path, base, local.toString('utf8'), remote.toString('utf8'))!;
-  return result.ok ? { policy, how: { merged: result.text }, reason: 'merged' } : { policy, reason: `cannot merge: ${result.reason}` };
+  if (!result.ok) return { policy, reason: `cannot merge: ${result.reason}` };
+  // The merge of a file arx reads its settings from must itself be valid, or it is not written.
+  const invalid = isCheckedFile(s.path) ? checkedFileProblem(s.path, result.text, `the merged ${s.path}`) : undefined;
+  if (invalid !== undefined) return { policy, reason: `cannot merge: ${invalid}` };
+  return { policy, how: { merged: result.text }, reason: 'merged' };
 }
 
 export interface PolicyResults {
@@ -121,6 +133,7 @@ export async function resolveByPolicy(
         backups: ctx.backups.kept.slice(before).map((k) => ({ side: k.side, location: `.arx/backups/${ctx.backups.setId}/${k.stored}` })),
       });
     } catch (err) {
+      if (err instanceof ArrivalRefusedError) await keepRefused(ctx.backups, session.remote, err).catch(() => undefined);
       open(err instanceof ArxError ? err.message : String(err), d.policy);
     }
   }

@@ -6,11 +6,10 @@
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { EffectiveConfig } from '../config/load.js';
 import type { Side } from '../core/entry.js';
 import { UsageError } from '../errors.js';
 import { BackupStore, listBackupSets, type KeptVersion } from '../transfer/backups.js';
-import { openSession } from './session.js';
+import { openLocalSession } from './session.js';
 
 export interface RestoreResult {
   restored: { path: string; side: Side }[];
@@ -47,17 +46,18 @@ function filesOf(setDir: string, k: KeptVersion): { path: string; abs: string }[
   return out;
 }
 
-export async function restoreBackup(cfg: EffectiveConfig, setId: string, paths: string[], side: Side | undefined, now: Date): Promise<RestoreResult> {
-  const session = await openSession(cfg, `restore ${setId}`, now);
+/** Needs the project folder only (no remote, no configuration): it also brings back a good arxfile.json. */
+export async function restoreBackup(projectRoot: string, setId: string, paths: string[], side: Side | undefined, now: Date): Promise<RestoreResult> {
+  const session = openLocalSession(projectRoot, `restore ${setId}`, now);
   try {
-    const set = listBackupSets(cfg.projectRoot).find((s) => s.id === setId);
+    const set = listBackupSets(projectRoot).find((s) => s.id === setId);
     if (set === undefined) throw new UsageError(`no backup set ${setId}; arx backups lists them`, 'NO_SUCH_BACKUP');
     const chosen = choose(set.kept, paths, side);
     if (chosen.length === 0) {
       throw new UsageError(`${setId} holds no ${side ?? ''} version of ${paths.join(', ') || 'any file'}; arx backups lists what it holds`.replace('  ', ' '), 'NOTHING_TO_RESTORE');
     }
     const result: RestoreResult = { restored: [], unchanged: [] };
-    const safety = new BackupStore(cfg.projectRoot, `restore_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`);
+    const safety = new BackupStore(projectRoot, `restore_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`);
     for (const k of chosen) {
       for (const f of filesOf(set.dir, k)) {
         const data = readFileSync(f.abs);
@@ -77,7 +77,7 @@ export async function restoreBackup(cfg: EffectiveConfig, setId: string, paths: 
     if (safety.kept.length > 0) result.backupSet = safety.setId;
     return result;
   } finally {
-    await session.close();
+    session.close();
   }
 }
 

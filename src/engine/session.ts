@@ -29,8 +29,41 @@ export function stateDirOf(projectRoot: string): string {
 }
 
 /** The store alone, for read-only commands (status, history, conflicts). */
-export function openStore(cfg: EffectiveConfig): StateStore {
-  return StateStore.open(stateDirOf(cfg.projectRoot));
+export function openStore(project: { projectRoot: string }): StateStore {
+  return StateStore.open(stateDirOf(project.projectRoot));
+}
+
+/** A session of the project folder alone (no remote, no configuration needed): for `arx restore`. */
+export interface LocalSession {
+  stateDir: string;
+  store: StateStore;
+  local: LocalFolderRemote;
+  close(): void;
+}
+
+export function openLocalSession(projectRoot: string, command: string, now: Date): LocalSession {
+  const stateDir = stateDirOf(projectRoot);
+  const lock = ProjectLock.acquire(stateDir, command, now);
+  let store: StateStore | undefined;
+  try {
+    store = StateStore.open(stateDir);
+    store.recoverJournal();
+    const local = new LocalFolderRemote(projectRoot, { writer: writerTag(store), hiddenTopLevel: new Set([STATE_DIR]), identity: true });
+    const opened = store;
+    return {
+      stateDir,
+      store: opened,
+      local,
+      close() {
+        opened.close();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    store?.close();
+    lock.release();
+    throw err;
+  }
 }
 
 function writerTag(store: StateStore): string {

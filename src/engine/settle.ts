@@ -15,10 +15,12 @@ import { buildPlan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
 import { ArxError, UsageError } from '../errors.js';
 import type { Remote } from '../remote/types.js';
-import { buildFilter, readArxignore } from '../scan/filter.js';
+import { buildFilter } from '../scan/filter.js';
 import type { BackupStore } from '../transfer/backups.js';
 import { Executor } from '../transfer/execute.js';
 import type { ContentStore } from './content-store.js';
+import { arrivalCheck } from './arrivals.js';
+import { filterSettingsOf } from './filter-settings.js';
 import type { Session } from './session.js';
 
 export type Settlement = { keep: 'local' | 'remote' | 'both' } | { merged: string };
@@ -63,7 +65,7 @@ export function sameVersion(seen: Entry | null | undefined, now: Entry | undefin
 /** Remove a folder and everything synced in it from one side, keeping the discarded files in the backups. */
 async function removeTree(session: Session, side: Side, path: string, backups: BackupStore): Promise<void> {
   if (side === 'local') return backups.moveIn(path);
-  const filter = buildFilter({ arxignore: readArxignore(session.cfg.projectRoot), include: session.cfg.sync.include_patterns, exclude: session.cfg.sync.exclude_patterns });
+  const filter = buildFilter(filterSettingsOf(session.cfg, false));
   // Only what the sync would see goes; anything else (ignored files) stays, and the folder with it.
   const listed = await session.remote.list(filter, path);
   const paths = [...listed.entries.keys()].sort(compareTreeOrder).reverse();
@@ -133,8 +135,8 @@ export async function settle(ctx: SettleContext, path: string, seen: Record<Side
     settled = { outcome: keep === 'local' ? 'local-won' : 'remote-won' };
   }
 
-  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime() }).run(buildPlan(actions));
-  const problem = exec.failed[0]?.error ?? (exec.skipped[0] ? new ArxError('remote', 'CHANGED_DURING_SYNC', exec.skipped[0].message) : undefined);
+  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime(), arrivals: arrivalCheck }).run(buildPlan(actions));
+  const problem = exec.failed[0]?.error ?? exec.refused[0] ?? (exec.skipped[0] ? new ArxError('remote', 'CHANGED_DURING_SYNC', exec.skipped[0].message) : undefined);
   if (problem) throw problem;
   // What the base knew below this path described the old tree: forget it, so the next
   // sync compares that subtree afresh (copies, never deletions of unseen files).

@@ -15,15 +15,20 @@ import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain
 import { chainApprovals } from '../chain/trust-store.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
 import { statusError, finishStatus, newStatus, redactStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
-import { buildFilter, readArxignore } from '../scan/filter.js';
+import { buildFilter } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
 import { gather, startScans, type Gathered, type Scans } from './gather.js';
-import { resolveByPolicy } from './auto-resolve.js';
+import { arrivalCheck, keepRefused, wouldRefuse } from './arrivals.js';
+import { policySettings, resolveByPolicy } from './auto-resolve.js';
+import { filterSettingsOf } from './filter-settings.js';
 import { CONTENT_DIR, keepMergeableContent } from './keep-content.js';
 import { ContentStore } from './content-store.js';
 import { cleanTemporaries } from './temporaries.js';
 import { openSession, type Session } from './session.js';
+
+/** The kind of conflict a refused arrival becomes (see arrivals.ts). */
+export const REFUSED_KIND = 'remote-version-refused';
 
 export type SyncPhase = 'scan' | 'plan' | 'transfer' | 'finish';
 
@@ -56,6 +61,9 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   if (!cfg.sync.enabled) {
     throw new ConfigError(`sync is disabled for this project (sync.enabled is false, set in ${cfg.sources.get('sync.enabled')})`, 'SYNC_DISABLED');
   }
+  // Patterns of the configuration are checked before anything starts (a bad one is a ConfigError).
+  buildFilter(filterSettingsOf(cfg, false, []));
+  policySettings(cfg);
   const start = clock();
   // The remote connects while the pre_sync commands run and the state loads; the scan reports a failure.
   // Warnings from the connection (it may come and go): each once, in the status.
@@ -81,7 +89,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     // pre_sync commands may change the project, so the scans wait for them; without any they start
     // at once, beside the rest of the start-up.
     const preSync = chains && !opts.dryRun && runnable('pre_sync').length > 0;
-    const early = preSync || (blocked && !opts.dryRun) ? undefined : failureOr(() => beginScans(session, clock));
+    const early = preSync || (blocked && !opts.dryRun) ? undefined : failureOr(() => beginScans(session, status, clock));
     await markInterrupted(session);
     await persist();
     const chain = (phase: ChainPhase): Promise<ChainResult> =>
@@ -172,15 +180,10 @@ async function markInterrupted(session: Session): Promise<void> {
 }
 
 
-/** Start scanning both sides (see startScans). */
-function beginScans(session: Session, clock: () => Date): Scans {
-  const { cfg } = session;
-  const filter = buildFilter({
-    arxignore: readArxignore(cfg.projectRoot),
-    include: cfg.sync.include_patterns,
-    exclude: cfg.sync.exclude_patterns,
-    maxFileSize: cfg.sync.max_file_size,
-  });
+/** Start scanning both sides (see startScans); `.arxignore` lines left out are warnings of the sync. */
+function beginScans(session: Session, status: SyncStatus, clock: () => Date): Scans {
+  const filter = buildFilter(filterSettingsOf(session.cfg));
+  status.warnings.push(...filter.warnings);
   return startScans(session, filter, clock().getTime());
 }
 
@@ -199,7 +202,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   const emit = opts.onEvent ?? (() => undefined);
   emit({ type: 'phase', phase: 'scan', message: `scanning ${cfg.projectRoot} and ${remote.describe()}` });
   if (early !== undefined && 'failure' in early) throw early.failure;
-  const scans = early ?? beginScans(session, clock);
+  const scans = early ?? beginScans(session, status, clock);
   const scanTime = scans.time;
   const g = await gather(session, scans, { parallel: cfg.sync.parallel });
   throwIfCancelled(opts.signal);
@@ -231,9 +234,11 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   if (opts.dryRun) {
     // Each conflict's decision replaces its plain "conflict" line.
     const decided = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: true });
-    status.plan = [...planActions(plan).filter((a) => a.type !== 'conflict').map(describeAction), ...decided.decisions];
-    status.conflicts = decided.open;
-    status.conflicts_pending = decided.open.length;
+    const refused = new Map((await wouldRefuse(remote, planActions(plan), (p) => sizeOf(states.get(p), { to: 'local' } as Action))).map((e) => [e.path, e.message]));
+    const shown = (a: Action) => (refused.has(a.path) ? { path: a.path, action: 'conflict', reason: refused.get(a.path)! } : describeAction(a));
+    status.plan = [...planActions(plan).filter((a) => a.type !== 'conflict').map(shown), ...decided.decisions];
+    status.conflicts = [...decided.open, ...[...refused].map(([path, reason]) => ({ path, kind: REFUSED_KIND, reason }))];
+    status.conflicts_pending = status.conflicts.length;
     const c = countPlan(plan);
     status.files_uploaded = c.uploads;
     status.files_downloaded = c.downloads;
@@ -257,6 +262,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     parallel: cfg.sync.parallel,
     signal: opts.signal,
     onEvent: emit,
+    arrivals: arrivalCheck,
   }).run(plan);
 
   // Conflicts are settled by policy once the rest is in place (not after an abort).
@@ -268,21 +274,25 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     status.conflicts = settled.open;
     status.conflicts_pending = settled.open.length;
   }
+  // A refused remote version is an open conflict: the local file stays, the remote one is kept aside.
+  for (const err of result.refused) {
+    await keepRefused(backups, remote, err).catch((e: unknown) => status.warnings.push(`${err.path}: the refused remote version could not be kept aside (${e instanceof Error ? e.message : String(e)})`));
+    status.conflicts.push({ path: err.path, kind: REFUSED_KIND, reason: err.message });
+  }
+  status.conflicts_pending = status.conflicts.length;
   const open = new Set(status.conflicts.map((c) => c.path));
   const detected = clock().toISOString();
   store.replaceConflicts(
     remoteId,
-    plan.conflicts
-      .filter((a) => open.has(a.path))
-      .map((a) => ({
-        path: a.path,
-        kind: a.conflict!,
-        reason: a.reason,
-        sync_id: status.sync_id,
-        detected_at: detected,
-        local: states.get(a.path)?.local ?? null,
-        remote: states.get(a.path)?.remote ?? null,
-      })),
+    [...plan.conflicts.filter((a) => open.has(a.path)), ...result.refused.map((e) => ({ path: e.path, conflict: REFUSED_KIND, reason: e.message }))].map((a) => ({
+      path: a.path,
+      kind: a.conflict!,
+      reason: a.reason,
+      sync_id: status.sync_id,
+      detected_at: detected,
+      local: states.get(a.path)?.local ?? null,
+      remote: states.get(a.path)?.remote ?? null,
+    })),
   );
   keepMergeableContent(session, states, g.base, content);
   store.saveBaseSnapshot(remoteId, g.base, g.localOrder);

@@ -9,6 +9,7 @@ import ignore, { type Ignore } from 'ignore';
 import { ConfigError, errnoCode } from '../errors.js';
 import type { ListFilter, NameRule } from '../remote/types.js';
 import { allNameOnly, NameMatcher } from './name-matcher.js';
+import { patternListProblem, usableIgnoreLines } from './patterns.js';
 
 export const IGNORE_FILE = '.arxignore';
 export const STATE_DIR = '.arx';
@@ -24,9 +25,15 @@ export interface FilterSettings {
   include: string[];
   exclude: string[];
   maxFileSize?: number;
+  /** Where each list came from, for messages (e.g. the .arxignore file, "set in project (arxfile.json)"). */
+  sources?: { arxignore?: string; include?: string; exclude?: string };
 }
 
 export interface PathFilter extends ListFilter {
+  /** The patterns it was built from, bad `.arxignore` lines left out (a worker rebuilds it from these without warnings). */
+  settings: FilterSettings;
+  /** One per `.arxignore` line that was left out (a bad pattern, or past the limit). */
+  warnings: string[];
   /** With include patterns, folders are synced only if they match or hold a synced file: the folders to leave out. */
   unsyncedFolders(entries: Iterable<[string, { kind: string }]>): Set<string>;
 }
@@ -45,11 +52,26 @@ function compile(patterns: string[], label: string): Ignore {
   try {
     return ignore({ allowRelativePaths: true, ignorecase: false }).add(patterns);
   } catch (err) {
-    throw new ConfigError(`${label}: invalid pattern (${err instanceof Error ? err.message : String(err)})`);
+    throw new ConfigError(`${label}: invalid pattern (${err instanceof Error ? err.message : String(err)})`, 'CONFIG_PATTERN');
   }
 }
 
-export function buildFilter(settings: FilterSettings): PathFilter {
+/** A list from the configuration with a bad pattern is a configuration error naming it. */
+function checkList(key: string, patterns: string[], source: string | undefined): void {
+  const problem = patternListProblem(key, patterns);
+  if (problem !== undefined) throw new ConfigError(`${problem}${source ? ` (set in ${source})` : ''}`, 'CONFIG_PATTERN');
+}
+
+/**
+ * The filter of a sync. Every pattern is checked first: a bad `.arxignore`
+ * line is left out with a warning, a bad include or exclude pattern is a
+ * ConfigError; so nothing here or in a listing throws on a pattern.
+ */
+export function buildFilter(given: FilterSettings): PathFilter {
+  checkList('sync.include_patterns', given.include, given.sources?.include);
+  checkList('sync.exclude_patterns', given.exclude, given.sources?.exclude);
+  const usable = usableIgnoreLines(given.arxignore, given.sources?.arxignore ?? IGNORE_FILE);
+  const settings: FilterSettings = { ...given, arxignore: usable.lines };
   const userExcludes = [...settings.arxignore, ...settings.exclude];
   const included = settings.include.length > 0 ? compile(settings.include, 'sync.include_patterns') : undefined;
   const notIncluded = (path: string): boolean => included !== undefined && !included.ignores(path);
@@ -75,6 +97,7 @@ export function buildFilter(settings: FilterSettings): PathFilter {
   const filter: PathFilter = {
     maxFileSize: settings.maxFileSize,
     settings,
+    warnings: usable.warnings,
     excludeDir,
     excludeFile,
     belowTop,

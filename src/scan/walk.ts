@@ -3,7 +3,7 @@
  * what was skipped and why.
  */
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
-import { ArxError, errnoCode } from '../errors.js';
+import { ArxError, ConfigError, errnoCode } from '../errors.js';
 import { isTempName, type KnownBase, type ListFilter, type ListResult } from '../remote/types.js';
 import type { FilterSettings } from './filter.js';
 import { takeWalkWorker, WALK_WORKER_FILE } from './warm-walkers.js';
@@ -246,7 +246,10 @@ export function walkCompactAside(root: string, opts: WalkOptions, identity: bool
   return new Promise((resolve, reject) => {
     const worker = takeWalkWorker(file);
     worker.postMessage(job);
-    worker.once('message', (reply: CompactWalk) => resolve(reply));
+    worker.once('message', (reply: CompactWalk | { error: string }) => {
+      if ('error' in reply) reject(new ConfigError(reply.error, 'CONFIG_PATTERN'));
+      else resolve(reply);
+    });
     worker.once('error', (err) => reject(new ArxError('internal', 'WALK_FAILED', `reading ${root}: ${err.message}`, { cause: err })));
     worker.once('exit', (code) => {
       if (code !== 0) reject(new ArxError('internal', 'WALK_FAILED', `reading ${root} stopped unexpectedly (exit ${code})`));

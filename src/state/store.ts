@@ -421,6 +421,11 @@ export class StateStore {
     return this.db.prepare("SELECT sync_id, status, start_time, status_json FROM syncs WHERE status = 'running'").all() as SyncRow[];
   }
 
+  /** The remote the most recent sync ran with (its base and conflicts are keyed by it). */
+  lastSyncRemoteId(): string | undefined {
+    return this.db.prepare('SELECT remote_id FROM syncs ORDER BY start_time DESC, rowid DESC LIMIT 1').pluck().get() as string | undefined;
+  }
+
   syncIdExists(syncId: string): boolean {
     return this.getSync(syncId) !== undefined;
   }

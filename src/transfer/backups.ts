@@ -6,7 +6,7 @@
  * renamed over the name, so the old inode lives on in the backup); local
  * deletions move the file in; remote versions are downloaded.
  */
-import { appendFile, copyFile, link, lstat, mkdir, rename } from 'node:fs/promises';
+import { appendFile, copyFile, link, lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { createWriteStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -98,6 +98,17 @@ export class BackupStore {
       await pipeline(await remote.read(path), createWriteStream(dest, { flags: 'wx' }));
     } catch (err) {
       throw fsErrorToArx(err, `backing up the remote version of ${path}`);
+    }
+    await this.record(path, 'remote', dest);
+  }
+
+  /** Keep bytes read from the remote (a version that was refused) as its remote version. */
+  async keepRemoteBytes(path: string, data: Buffer): Promise<void> {
+    const dest = await this.target(`${REMOTE_PREFIX}/${path}`);
+    try {
+      await writeFile(dest, data, { flag: 'wx' });
+    } catch (err) {
+      throw fsErrorToArx(err, `keeping the remote version of ${path}`);
     }
     await this.record(path, 'remote', dest);
   }

@@ -10,7 +10,7 @@ import { Transform, type Readable } from 'node:stream';
 import { depth, isRacy, isRacyRemote, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
 import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
-import { ArxError, ChangedDuringSyncError } from '../errors.js';
+import { ArrivalRefusedError, ArxError, ChangedDuringSyncError } from '../errors.js';
 import { LocalFolderRemote, SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
 import type { BatchFile, FillSource, LocalFileSource, Remote, RemoteEntry } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
@@ -38,6 +38,12 @@ export interface ExecContext {
   parallel: number;
   signal?: AbortSignal;
   onEvent?: (e: ExecEvent) => void;
+  /**
+   * Checks of files arriving in the project folder: for a path it applies to,
+   * `check` sees the size, then the whole data, before anything is written,
+   * and throws ArrivalRefusedError to leave the local version alone.
+   */
+  arrivals?: { applies(path: string): boolean; check(path: string, size: number, data?: Buffer): void };
 }
 
 export interface ExecResult {
@@ -49,6 +55,8 @@ export interface ExecResult {
   /** Actions left for the next sync because a side changed meanwhile. */
   skipped: { path: string; message: string }[];
   failed: { path: string; error: ArxError }[];
+  /** Remote versions the arrival checks refused (nothing was written). */
+  refused: ArrivalRefusedError[];
   /** Stopped early by a cancel or a fatal remote error. */
   aborted?: ArxError;
 }
@@ -107,7 +115,7 @@ function releaseHeldBuffers(): void {
 const SCRATCH_BYTES = 256 * 1024;
 
 export class Executor {
-  private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, bytes: 0, skipped: [], failed: [] };
+  private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, bytes: 0, skipped: [], failed: [], refused: [] };
 
   private bytesSinceRelease = 0;
 
@@ -176,6 +184,11 @@ export class Executor {
       await fn(a);
     } catch (err) {
       const error = err instanceof ArxError ? err : new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+      if (error instanceof ArrivalRefusedError) {
+        this.result.refused.push(error);
+        this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });
+        return;
+      }
       // Left for a later sync, not a failure: a side changed meanwhile, or a folder
       // to delete still holds files that are not synced (ignored ones).
       if (error.code === 'CHANGED_DURING_SYNC' || error.code === 'FOLDER_NOT_EMPTY') {
@@ -262,6 +275,15 @@ export class Executor {
     const source = this.ctx.sides[from];
     const dest = this.ctx.sides[to];
     this.ctx.onEvent?.({ type: 'start', action: a, bytes: src.size });
+    // A checked file is read and checked whole before the destination is touched (no backup, no temporary).
+    let checked: Buffer | undefined;
+    const arrivals = to === 'local' && this.ctx.arrivals?.applies(a.path) ? this.ctx.arrivals : undefined;
+    if (arrivals !== undefined) {
+      arrivals.check(a.path, src.size);
+      checked = await source.readAll(a.path);
+      hashAsScanned(a.path, src, checked);
+      arrivals.check(a.path, checked.length, checked);
+    }
 
     // A new file on a remote that can create atomically: no stat round trips (the create itself
     // refuses a file that appeared meanwhile).
@@ -285,8 +307,8 @@ export class Executor {
 
     let written: RemoteEntry;
     let hash: string;
-    if (src.size <= SMALL_FILE_BYTES) {
-      const data = await source.readAll(a.path, this.scratchFor(lane));
+    if (src.size <= SMALL_FILE_BYTES || checked !== undefined) {
+      const data = checked ?? (await source.readAll(a.path, this.scratchFor(lane)));
       hash = hashAsScanned(a.path, src, data);
       written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame, expectAbsent: create });
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });

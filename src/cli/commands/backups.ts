@@ -1,6 +1,6 @@
 /** `arx backups [--json]` and `arx restore SYNC_ID [PATH...] [--side local|remote]` */
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
+import { loadForRecovery, recoveryWarning } from '../../config/recovery.js';
 import type { Side } from '../../core/entry.js';
 import { restoreBackup } from '../../engine/restore.js';
 import { normaliseUserPath } from '../../remote/paths.js';
@@ -8,7 +8,7 @@ import { formatBytes, table } from '../../report/format.js';
 import { listBackupSets } from '../../transfer/backups.js';
 import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
-import { printJson, say } from '../output.js';
+import { printJson, say, warn } from '../output.js';
 
 export function registerBackups(program: Command): void {
   program
@@ -17,8 +17,12 @@ export function registerBackups(program: Command): void {
     .option('--json', 'print a JSON array')
     .action(
       handler<{ json?: boolean }>(async (opts, cmd) => {
-        const cfg = loadConfig({ projectDir: globals(cmd).project });
-        const rows = listBackupSets(cfg.projectRoot).flatMap((set) =>
+        const g = globals(cmd);
+        // Works with a broken configuration: it lists what can put it right.
+        const view = loadForRecovery({ projectDir: g.project });
+        const problem = recoveryWarning(view);
+        if (problem) warn(problem, g);
+        const rows = listBackupSets(view.projectRoot).flatMap((set) =>
           set.kept.map((k) => ({ sync_id: set.id, path: k.path, side: k.side, size: k.size, time: k.kept_at, location: `.arx/backups/${set.id}/${k.stored}` })),
         );
         if (opts.json) printJson(rows);
@@ -38,10 +42,12 @@ export function registerBackups(program: Command): void {
     .action(
       handler<{ side?: Side }>(async (opts, cmd, args) => {
         const g = globals(cmd);
-        const cfg = loadConfig({ projectDir: g.project });
+        const view = loadForRecovery({ projectDir: g.project });
+        const problem = recoveryWarning(view);
+        if (problem) warn(problem, g);
         // commander passes the variadic PATH... as one array after SYNC_ID.
         const [syncId, paths] = args as unknown as [string, string[] | undefined];
-        const res = await restoreBackup(cfg, syncId, (paths ?? []).map(normaliseUserPath), opts.side, new Date());
+        const res = await restoreBackup(view.projectRoot, syncId, (paths ?? []).map(normaliseUserPath), opts.side, new Date());
         if (!g.quiet) {
           for (const r of res.restored) say(`restored ${r.path} (${r.side} version)`);
           for (const p of res.unchanged) say(`already as kept: ${p}`);

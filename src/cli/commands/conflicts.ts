@@ -1,6 +1,7 @@
 /** `arx conflicts [--json]` and `arx resolve PATH --keep local|remote|both` */
 import { Option, type Command } from 'commander';
 import { loadConfig, type EffectiveConfig } from '../../config/load.js';
+import { loadForRecovery, recoveryWarning } from '../../config/recovery.js';
 import { resolveConflict, type KeepChoice } from '../../engine/resolve.js';
 import { openStore } from '../../engine/session.js';
 import { remoteIdOf } from '../../remote/factory.js';
@@ -8,7 +9,7 @@ import { normaliseUserPath } from '../../remote/paths.js';
 import { table } from '../../report/format.js';
 import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
-import { printJson, say } from '../output.js';
+import { printJson, say, warn } from '../output.js';
 import { isAbsolute, relative, resolve } from 'node:path';
 
 /**
@@ -36,10 +37,14 @@ export function registerConflicts(program: Command): void {
     .action(
       handler<{ json?: boolean }>(async (opts, cmd) => {
         const g = globals(cmd);
-        const cfg = loadConfig({ projectDir: g.project });
-        const store = openStore(cfg);
+        const view = loadForRecovery({ projectDir: g.project });
+        const problem = recoveryWarning(view);
+        if (problem) warn(problem, g);
+        const store = openStore(view);
         try {
-          const list = store.listConflicts(remoteIdOf(cfg));
+          // Conflicts are kept per remote: the configured one, or without a configuration the last one synced with.
+          const remoteId = view.cfg ? remoteIdOf(view.cfg) : store.lastSyncRemoteId();
+          const list = remoteId === undefined ? [] : store.listConflicts(remoteId);
           if (opts.json) printJson(list);
           else if (list.length === 0) say('no open conflicts');
           else {

@@ -1,14 +1,22 @@
 /** `arx status [SYNC_ID] [--json]` and `arx history [--limit N] [--json]` */
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
+import { loadForRecovery, recoveryWarning } from '../../config/recovery.js';
 import { openStore } from '../../engine/session.js';
 import { formatDuration, table } from '../../report/format.js';
 import { redactStatus, type SyncStatus } from '../../report/status.js';
 import { UsageError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
-import { printJson, say } from '../output.js';
+import { printJson, say, warn, type GlobalOptions } from '../output.js';
 import { printStatusSummary } from './summary.js';
+
+/** The project root (a configuration that does not load is only a warning here). */
+function projectForHistory(g: GlobalOptions): { projectRoot: string } {
+  const view = loadForRecovery({ projectDir: g.project });
+  const problem = recoveryWarning(view);
+  if (problem) warn(problem, g);
+  return view;
+}
 
 export function registerHistory(program: Command): void {
   program
@@ -18,7 +26,7 @@ export function registerHistory(program: Command): void {
     .action(
       handler<{ json?: boolean }>(async (opts, cmd, [syncId]) => {
         const g = globals(cmd);
-        const store = openStore(loadConfig({ projectDir: g.project }));
+        const store = openStore(projectForHistory(g));
         try {
           const row = syncId ? store.getSync(syncId) : store.listSyncs(1)[0];
           if (!row) {
@@ -46,7 +54,7 @@ export function registerHistory(program: Command): void {
       handler<{ limit: string; json?: boolean }>(async (opts, cmd) => {
         const g = globals(cmd);
         if (!/^\d+$/.test(opts.limit) || Number(opts.limit) < 1) throw new UsageError(`--limit: expected a positive whole number, got ${JSON.stringify(opts.limit)}`);
-        const store = openStore(loadConfig({ projectDir: g.project }));
+        const store = openStore(projectForHistory(g));
         try {
           const rows = store.listSyncs(Number(opts.limit)).map((r) => redactStatus(JSON.parse(r.status_json) as SyncStatus));
           if (opts.json) printJson(rows);
