@@ -90,6 +90,21 @@ export class ChangedDuringSyncError extends ArxError {
   }
 }
 
+/**
+ * A path crossed a symbolic link where a folder should be (swapped in during
+ * the sync, or on the server): nothing was written or read through it.
+ */
+export class SymlinkInPathError extends ArxError {
+  constructor(
+    /** What arx was about to touch. */
+    readonly target: string,
+    /** The folder on its way that is a link. */
+    readonly link: string,
+  ) {
+    super('remote', 'SYMLINK_IN_PATH', `${target} was left alone: ${link} is a symbolic link, and arx never writes or reads through one`);
+  }
+}
+
 /** Node's errno-style error (ENOENT, EACCES, ...). */
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'

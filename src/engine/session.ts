@@ -65,6 +65,7 @@ export async function openSession(cfg: EffectiveConfig, command: string, now: Da
       writer,
       async close() {
         await remote.close().catch(() => undefined);
+        await local.close();
         opened.close();
         lock.release();
       },

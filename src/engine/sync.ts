@@ -189,7 +189,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   }
 
   const content = new ContentStore(join(session.stateDir, CONTENT_DIR));
-  const backups = new BackupStore(cfg.projectRoot, status.sync_id);
+  const backups = new BackupStore(cfg.projectRoot, status.sync_id, session.local);
   if (opts.dryRun) {
     // Each conflict's decision replaces its plain "conflict" line.
     const decided = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: true });
