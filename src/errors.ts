@@ -98,10 +98,10 @@ export class SymlinkInPathError extends ArxError {
   constructor(
     /** What arx was about to touch. */
     readonly target: string,
-    /** The folder on its way that is a link. */
-    readonly link: string,
+    /** The folder on its way that is a link, where known. */
+    readonly link?: string,
   ) {
-    super('remote', 'SYMLINK_IN_PATH', `${target} was left alone: ${link} is a symbolic link, and arx never writes or reads through one`);
+    super('remote', 'SYMLINK_IN_PATH', `${target} was left alone: ${link ?? 'a folder on its way'} is a symbolic link, and arx never writes or reads through one`);
   }
 }
 

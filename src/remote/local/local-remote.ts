@@ -182,7 +182,12 @@ export class LocalFolderRemote implements Remote {
   async write(path: string, data: Readable | Buffer | LocalFileSource | FillSource, opts: WriteOptions): Promise<RemoteEntry> {
     this.checkRoot();
     const target = this.abs(path);
-    const folder = this.parentOf(path, true);
+    let folder: HeldFolder;
+    try {
+      folder = this.parentOf(path, true);
+    } catch (err) {
+      throw fsErrorToArx(err, `writing ${target}`);
+    }
     try {
       const at = `${folder.dir}/${splitPath(path)[1]}`;
       const tmp = `${folder.dir}/${tempName(this.writer)}`;
