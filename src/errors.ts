@@ -131,6 +131,9 @@ export function fsErrorToArx(err: unknown, what: string): ArxError {
     case 'ENOENT':
     case 'ENOTDIR':
       return new ArxError('remote', 'NOT_FOUND', `not found: ${what}`);
+    case 'ELOOP':
+      // Opened with O_NOFOLLOW: the last name is a symbolic link.
+      return new ArxError('remote', 'SYMLINK_IN_PATH', `${what}: it is a symbolic link, and arx never writes or reads through one`);
     default: {
       const msg = err instanceof Error ? err.message : String(err);
       return new ArxError('remote', code ?? 'IO_ERROR', `${what}: ${msg}`, { cause: err });
