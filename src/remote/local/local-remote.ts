@@ -66,11 +66,13 @@ export class LocalFolderRemote implements Remote {
     }
   }
 
-  /** Run `fn` with the path of `path` inside its held folder; the folder is released after. */
+  /** Run `fn` with the path of `path` inside its held folder; the folder is released after (and, for a write, rechecked: see HeldFolder). */
   private async within<T>(path: string, forWrite: boolean, fn: (at: string, folder: HeldFolder) => Promise<T>): Promise<T> {
     const folder = this.parentOf(path, forWrite);
     try {
-      return await fn(`${folder.dir}/${splitPath(path)[1]}`, folder);
+      const result = await fn(`${folder.dir}/${splitPath(path)[1]}`, folder);
+      if (forWrite) folder.recheck();
+      return result;
     } finally {
       folder.release();
     }
