@@ -103,6 +103,21 @@ export class ArrivalRefusedError extends ArxError {
   }
 }
 
+/**
+ * A path crossed a symbolic link where a folder should be (swapped in during
+ * the sync, or on the server): nothing was written or read through it.
+ */
+export class SymlinkInPathError extends ArxError {
+  constructor(
+    /** What arx was about to touch. */
+    readonly target: string,
+    /** The folder on its way that is a link, where known. */
+    readonly link?: string,
+  ) {
+    super('remote', 'SYMLINK_IN_PATH', `${target} was left alone: ${link ?? 'a folder on its way'} is a symbolic link, and arx never writes or reads through one`);
+  }
+}
+
 /** Node's errno-style error (ENOENT, EACCES, ...). */
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
@@ -129,6 +144,9 @@ export function fsErrorToArx(err: unknown, what: string): ArxError {
     case 'ENOENT':
     case 'ENOTDIR':
       return new ArxError('remote', 'NOT_FOUND', `not found: ${what}`);
+    case 'ELOOP':
+      // Opened with O_NOFOLLOW: the last name is a symbolic link.
+      return new ArxError('remote', 'SYMLINK_IN_PATH', `${what}: it is a symbolic link, and arx never writes or reads through one`);
     default: {
       const msg = err instanceof Error ? err.message : String(err);
       return new ArxError('remote', code ?? 'IO_ERROR', `${what}: ${msg}`, { cause: err });

@@ -29,7 +29,7 @@ export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: 
       const hint = open.length === 0 ? 'there are no open conflicts' : `open conflicts: ${open.slice(0, 5).map((c) => c.path).join(', ')}${open.length > 5 ? ', ...' : ''}`;
       throw new UsageError(`no open conflict for ${path}; ${hint}`, 'NO_SUCH_CONFLICT');
     }
-    const backups = new BackupStore(cfg.projectRoot, `resolve_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`);
+    const backups = new BackupStore(cfg.projectRoot, `resolve_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`, session.local);
     // Settle only the versions the user saw listed: a newer edit on either side is never overwritten unseen.
     const seen = { local: record.local as Entry | null, remote: record.remote as Entry | null };
     const settled = await settle({ session, backups, now }, path, seen, { keep });

@@ -57,7 +57,7 @@ export async function restoreBackup(projectRoot: string, setId: string, paths: s
       throw new UsageError(`${setId} holds no ${side ?? ''} version of ${paths.join(', ') || 'any file'}; arx backups lists what it holds`.replace('  ', ' '), 'NOTHING_TO_RESTORE');
     }
     const result: RestoreResult = { restored: [], unchanged: [] };
-    const safety = new BackupStore(projectRoot, `restore_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`);
+    const safety = new BackupStore(projectRoot, `restore_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`, session.local);
     for (const k of chosen) {
       for (const f of filesOf(set.dir, k)) {
         const data = readFileSync(f.abs);
@@ -77,7 +77,7 @@ export async function restoreBackup(projectRoot: string, setId: string, paths: s
     if (safety.kept.length > 0) result.backupSet = safety.setId;
     return result;
   } finally {
-    session.close();
+    await session.close();
   }
 }
 

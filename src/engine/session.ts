@@ -38,7 +38,7 @@ export interface LocalSession {
   stateDir: string;
   store: StateStore;
   local: LocalFolderRemote;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function openLocalSession(projectRoot: string, command: string, now: Date): LocalSession {
@@ -54,7 +54,8 @@ export function openLocalSession(projectRoot: string, command: string, now: Date
       stateDir,
       store: opened,
       local,
-      close() {
+      async close() {
+        await local.close(); // its held folder descriptors
         opened.close();
         lock.release();
       },
@@ -98,6 +99,7 @@ export async function openSession(cfg: EffectiveConfig, command: string, now: Da
       writer,
       async close() {
         await remote.close().catch(() => undefined);
+        await local.close();
         opened.close();
         lock.release();
       },

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { PROJECT_FILE, type EffectiveConfig } from '../config/load.js';
 import { keepProjectFile } from '../core/anchors.js';
-import type { FileEntry } from '../core/entry.js';
+import type { Entry, FileEntry } from '../core/entry.js';
 import { buildPlan, countPlan, planActions } from '../core/plan.js';
 import { reconcile, type Action, type PathState } from '../core/reconcile.js';
 import { checkSafety } from '../core/safety.js';
@@ -230,7 +230,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   }
 
   const content = new ContentStore(join(session.stateDir, CONTENT_DIR));
-  const backups = new BackupStore(cfg.projectRoot, status.sync_id);
+  const backups = new BackupStore(cfg.projectRoot, status.sync_id, session.local);
   if (opts.dryRun) {
     // Each conflict's decision replaces its plain "conflict" line.
     const decided = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: true });
@@ -274,8 +274,14 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     status.conflicts = settled.open;
     status.conflicts_pending = settled.open.length;
   }
-  // A refused remote version is an open conflict: the local file stays, the remote one is kept aside.
+  // A refused remote version is an open conflict: the local file stays, the remote one is kept aside
+  // (once: a version already refused by an earlier sync, still the same, is not kept again).
+  const refusedBefore = new Map(store.listConflicts(remoteId).filter((c) => c.kind === REFUSED_KIND).map((c) => [c.path, c.remote]));
   for (const err of result.refused) {
+    if (sameEntry(refusedBefore.get(err.path), states.get(err.path)?.remote)) {
+      status.conflicts.push({ path: err.path, kind: REFUSED_KIND, reason: err.message });
+      continue;
+    }
     await keepRefused(backups, remote, err).catch((e: unknown) => status.warnings.push(`${err.path}: the refused remote version could not be kept aside (${e instanceof Error ? e.message : String(e)})`));
     status.conflicts.push({ path: err.path, kind: REFUSED_KIND, reason: err.message });
   }
@@ -328,6 +334,12 @@ function saveStatCache(store: Session['store'], states: Gathered['states'], loca
     }
     for (const p of local.statRemovals) store.deleteStat(p);
   });
+}
+
+/** The same size and modification time (how a remote version is recognised without reading it). */
+function sameEntry(recorded: unknown, now: Entry | undefined): boolean {
+  const r = recorded as { kind?: unknown; size?: unknown; mtimeMs?: unknown } | null | undefined;
+  return r != null && now?.kind === 'file' && r.kind === 'file' && r.size === now.size && r.mtimeMs === now.mtimeMs;
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {

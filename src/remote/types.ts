@@ -156,11 +156,19 @@ export interface Remote {
   close(): Promise<void>;
 }
 
-/** Prefix of every temporary name arx writes; such names are never synced. */
+/** Prefix of every temporary name arx writes. */
 export const TEMP_PREFIX = '.arx-tmp-';
 
+/**
+ * The exact form of the temporary names arx writes (see tempName):
+ * `.arx-tmp-<writer>-<time>-<random>`, each part lowercase base 36. Only
+ * names of this form are treated as temporaries (never synced, cleaned up);
+ * any other `.arx-tmp-*` name is an ordinary file.
+ */
+export const TEMP_NAME = /^\.arx-tmp-([a-z0-9]+)-([a-z0-9]+)-[a-z0-9]+$/;
+
 export function isTempName(name: string): boolean {
-  return name.startsWith(TEMP_PREFIX);
+  return name.startsWith(TEMP_PREFIX) && TEMP_NAME.test(name);
 }
 
 /**
@@ -169,14 +177,13 @@ export function isTempName(name: string): boolean {
  * its own leftover; the time lets others clean up abandoned ones.
  */
 export function tempName(writer: string): string {
-  const rand = Math.random().toString(36).slice(2, 10);
+  const rand = Math.random().toString(36).slice(2, 10).padEnd(8, '0');
   return `${TEMP_PREFIX}${writer}-${Date.now().toString(36)}-${rand}`;
 }
 
-/** Writer and creation time (ms) encoded in a temporary name. */
+/** Writer and creation time (ms) encoded in a temporary name (the last name of `name`). */
 export function parseTempName(name: string): { writer: string; createdAt: number } | undefined {
-  const base = name.slice(name.lastIndexOf('/') + 1);
-  const m = /^\.arx-tmp-([a-z0-9]+)-([a-z0-9]+)-[a-z0-9]+$/.exec(base);
+  const m = TEMP_NAME.exec(name.slice(name.lastIndexOf('/') + 1));
   if (!m) return undefined;
   return { writer: m[1]!, createdAt: parseInt(m[2]!, 36) };
 }

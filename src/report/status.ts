@@ -147,7 +147,9 @@ export function redactStatus(status: SyncStatus): SyncStatus {
     remote: redactText(status.remote),
     errors: status.errors.map((e) => ({ ...e, message: redactText(e.message) })),
     warnings: status.warnings.map(redactText),
-    commands: status.commands.map((c) => (c.output_tail ? { ...c, output_tail: c.output_tail.map(redactText) } : c)),
+    commands: status.commands.map((c) => ({ ...c, command: redactText(c.command), ...(c.output_tail ? { output_tail: c.output_tail.map(redactText) } : {}) })),
+    commands_skipped: (status.commands_skipped ?? []).map((c) => ({ ...c, command: redactText(c.command) })),
+    ...(status.planned_commands ? { planned_commands: status.planned_commands.map((c) => ({ ...c, command: redactText(c.command) })) } : {}),
   };
 }
 

@@ -8,7 +8,7 @@
  * name can hold one); times are seconds with an optional fraction, as `%T@`
  * prints them.
  */
-import { TEMP_PREFIX, type KnownBase, type ListFilter } from '../remote/types.js';
+import { TEMP_NAME, TEMP_PREFIX, type KnownBase, type ListFilter } from '../remote/types.js';
 import { CompactWalkBuilder, type CompactWalk, type WalkProblems } from './walk.js';
 
 /**
@@ -51,11 +51,12 @@ function nameStart(buf: Buffer, start: number, end: number): number {
   return name;
 }
 
-/** Is buf[name..end) a temporary's name? */
+/** Is buf[name..end) a temporary's name (TEMP_NAME; the prefix is compared on the bytes first)? */
 function isTemporaryName(buf: Buffer, name: number, end: number): boolean {
   if (end - name < TEMP_PREFIX_BYTES.length) return false;
   for (let i = 0; i < TEMP_PREFIX_BYTES.length; i++) if (buf[name + i] !== TEMP_PREFIX_BYTES[i]) return false;
-  return true;
+  // (latin1: one character per byte, so a name with other bytes than TEMP_NAME's never matches.)
+  return TEMP_NAME.test(buf.toString('latin1', name, end));
 }
 
 /** Do buf[start..end) and `bytes` hold the same bytes? */

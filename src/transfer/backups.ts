@@ -4,14 +4,17 @@
  * `@remote/<path>`, each listed in `manifest.jsonl` (path, side, size, time).
  * Local overwrites keep a hard link to the old content (the new file is
  * renamed over the name, so the old inode lives on in the backup); local
- * deletions move the file in; remote versions are downloaded.
+ * deletions move the file in; remote versions are downloaded. The project's
+ * files are reached through the project side (never through a link below its
+ * root); the backup folder is arx's own state, which no sync writes into.
  */
-import { appendFile, copyFile, link, lstat, mkdir, rename, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, writeFile } from 'node:fs/promises';
 import { createWriteStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Side } from '../core/entry.js';
-import { errnoCode, fsErrorToArx } from '../errors.js';
+import { ArxError, errnoCode, fsErrorToArx } from '../errors.js';
+import type { LocalFolderRemote } from '../remote/local/local-remote.js';
 import type { Remote } from '../remote/types.js';
 import { STATE_DIR } from '../scan/filter.js';
 
@@ -40,8 +43,10 @@ export class BackupStore {
   readonly kept: KeptVersion[] = [];
 
   constructor(
-    private readonly projectRoot: string,
+    projectRoot: string,
     readonly setId: string,
+    /** The project folder, as the sync writes it. */
+    private readonly project: Pick<LocalFolderRemote, 'putAside' | 'stat'>,
   ) {
     this.dir = join(backupsRoot(projectRoot), setId);
   }
@@ -62,17 +67,17 @@ export class BackupStore {
 
   /** Keep the current content of a local file that is about to be replaced. */
   async keepBeforeOverwrite(path: string): Promise<void> {
-    const src = join(this.projectRoot, path);
     const dest = await this.target(path);
     try {
-      await link(src, dest);
+      await this.project.putAside(path, dest, 'link');
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT' && !(await exists(src))) return;
-      if (errnoCode(err) === 'EEXIST') throw fsErrorToArx(err, `backing up ${src}`);
+      if (err instanceof ArxError) throw err;
+      if (errnoCode(err) === 'ENOENT' && (await this.project.stat(path)) === undefined) return;
+      if (errnoCode(err) === 'EEXIST') throw fsErrorToArx(err, `backing up ${path}`);
       try {
-        await copyFile(src, dest);
+        await this.project.putAside(path, dest, 'copy');
       } catch (err2) {
-        throw fsErrorToArx(err2, `backing up ${src}`);
+        throw fsErrorToArx(err2, `backing up ${path}`);
       }
     }
     await this.record(path, 'local', dest);
@@ -80,13 +85,12 @@ export class BackupStore {
 
   /** Delete a local file or folder by moving it into the backups. */
   async moveIn(path: string): Promise<void> {
-    const src = join(this.projectRoot, path);
     const dest = await this.target(path);
     try {
-      await rename(src, dest);
+      await this.project.putAside(path, dest, 'move');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return;
-      throw fsErrorToArx(err, `backing up ${src}`);
+      throw fsErrorToArx(err, `backing up ${path}`);
     }
     await this.record(path, 'local', dest);
   }

@@ -316,17 +316,22 @@ export class Executor {
       // File to file: from a local file (the destination reads it as it likes best), or into one
       // with the source's own pipelined download. Either way the writer reports the hash.
       let digest: string | undefined;
-      const data: LocalFileSource | FillSource =
-        source instanceof LocalFolderRemote ? { localFile: source.abs(a.path) } : { fill: (tmp: string) => source.download!(a.path, tmp) };
-      written = await dest.write(a.path, data, {
-        mtimeMs: src.mtimeMs,
-        expectAbsent: create,
-        verify: async (writtenSha256) => {
-          if (writtenSha256 === undefined || (src.hash !== undefined && writtenSha256 !== src.hash)) throw new ChangedDuringSyncError(a.path);
-          digest = writtenSha256;
-          await stillSame();
-        },
-      });
+      // A local source is opened first (never through a link), and read by that descriptor.
+      const opened = source instanceof LocalFolderRemote ? await source.openSource(a.path) : undefined;
+      const data: LocalFileSource | FillSource = opened ?? { fill: (tmp: string) => source.download!(a.path, tmp) };
+      try {
+        written = await dest.write(a.path, data, {
+          mtimeMs: src.mtimeMs,
+          expectAbsent: create,
+          verify: async (writtenSha256) => {
+            if (writtenSha256 === undefined || (src.hash !== undefined && writtenSha256 !== src.hash)) throw new ChangedDuringSyncError(a.path);
+            digest = writtenSha256;
+            await stillSame();
+          },
+        });
+      } finally {
+        opened?.close();
+      }
       hash = digest!;
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: written.size });
     } else {
@@ -449,7 +454,7 @@ export class Executor {
           this.ctx.onEvent?.({ type: 'progress', action: a, bytes: outcome.size });
           this.recordCopy(a, this.ctx.scanned.local.get(a.path) as FileEntry, hash, outcome);
         }
-        else if (outcome.code === 'CHANGED_DURING_SYNC') void this.guarded(a, () => Promise.reject(outcome));
+        else if (outcome.code === 'CHANGED_DURING_SYNC' || outcome.code === 'SYMLINK_IN_PATH') void this.guarded(a, () => Promise.reject(outcome));
         else left.push(a);
       });
       return batched ? { left, batched } : { left: unfinished(), batched };

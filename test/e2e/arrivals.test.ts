@@ -49,8 +49,11 @@ describe('an arxfile.json arriving from the remote', () => {
     const kept = status.backups.find((b: { path: string }) => b.path === 'arxfile.json');
     expect(kept).toMatchObject({ side: 'remote' });
     expect(read(t.a, kept.location)).toBe('{"project_id": ');
-    // The next sync says the same, and every command still works.
-    expect(t.sync('a').code).toBe(3);
+    // The next sync says the same without keeping that version again, and every command still works.
+    const again = t.syncJson('a');
+    expect(again.code).toBe(3);
+    expect(again.status.conflicts).toEqual([expect.objectContaining({ path: 'arxfile.json', kind: 'remote-version-refused' })]);
+    expect(again.status.backups).toEqual([]);
     const listed = t.run('a', 'conflicts', '--json');
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout).map((c: { path: string }) => c.path)).toEqual(['arxfile.json']);

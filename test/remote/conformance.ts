@@ -5,7 +5,7 @@
  * themselves. Only the Remote interface is used to look at the result, so the
  * suite knows nothing about how a remote stores its files.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,8 @@ export interface ConformanceFixture {
     up: string;
     /** Everything in the sandbox that is not the remote folder (or its parents), relative to the sandbox. */
     outside(): Promise<string[]>;
+    /** The remote folder as a path on this machine (the tests put symbolic links in it). */
+    root: string;
   };
 }
 
@@ -173,7 +175,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5_
 export function sandboxedFixture(makeRemote: (root: string) => Remote): () => Promise<ConformanceFixture> {
   return async () => {
     const sandbox = await mkdtemp(join(tmpdir(), 'arx-conformance-'));
-    const remote = makeRemote(join(sandbox, 'parent', 'root'));
+    const root = join(sandbox, 'parent', 'root');
+    const remote = makeRemote(root);
     return {
       remote,
       cleanup: async () => {
@@ -188,6 +191,7 @@ export function sandboxedFixture(makeRemote: (root: string) => Remote): () => Pr
             .map((p) => p.split('\\').join('/'))
             .filter((p) => p !== 'parent' && p !== 'parent/root' && !p.startsWith('parent/root/'))
             .sort(),
+        root,
       },
     };
   };
@@ -1008,6 +1012,35 @@ export function remoteConformance(name: string, setup: () => Promise<Conformance
         }
         expect(sorted((await remote.list()).entries.keys())).toEqual(['a']);
         await expectNothingOutside();
+      });
+
+      it('a folder below the root that is a symbolic link is never written, read, renamed into or removed through', async () => {
+        const s = fx.sandbox;
+        if (!s) return;
+        await remote.createRoot();
+        await put(remote, 'real/x.txt', 'stays');
+        mkdirSync(join(s.absolute, 'elsewhere'));
+        writeFileSync(join(s.absolute, 'elsewhere', 'victim.txt'), 'theirs');
+        symlinkSync(join(s.absolute, 'elsewhere'), join(s.root, 'linked'));
+        const refused = async (p: Promise<unknown>): Promise<void> => {
+          const err = await expectArxError(p);
+          expect(err.code, err.message).toBe('SYMLINK_IN_PATH');
+        };
+        await refused(remote.write('linked/new.txt', Buffer.from('escaped'), { mtimeMs: MTIME }));
+        await refused(remote.write('linked/new.txt', streamOf(Buffer.from('escaped')), { mtimeMs: MTIME }));
+        await refused(remote.write('linked/new.txt', Buffer.from('escaped'), { mtimeMs: MTIME, expectAbsent: true }));
+        await refused(remote.mkdir('linked/sub'));
+        await refused(remote.mkdir('linked'));
+        await refused(remote.remove('linked/victim.txt'));
+        await refused(remote.rename('real/x.txt', 'linked/x.txt'));
+        await refused(remote.readAll('linked/victim.txt'));
+        await refused(remote.read('linked/victim.txt'));
+        expect(await remote.createMany?.([{ path: 'linked/batch.txt', data: Buffer.from('escaped'), mtimeMs: MTIME }], (_f, outcome) => {
+          expect(outcome instanceof ArxError && outcome.code).toBe('SYMLINK_IN_PATH');
+        }) ?? true).toBe(true);
+        expect(await s.outside()).toEqual(['elsewhere', 'elsewhere/victim.txt']);
+        expect(readFileSync(join(s.absolute, 'elsewhere', 'victim.txt'), 'utf8')).toBe('theirs');
+        expect(await textOf('real/x.txt')).toBe('stays');
       });
 
       it('write refuses a ".." path even when it would stay inside', async () => {

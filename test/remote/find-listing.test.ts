@@ -71,6 +71,14 @@ describe('find listing parser', () => {
     expect(l.temporaries).toEqual(['.arx-tmp-w-abc-def']);
   });
 
+  it('takes only names in the exact temporary format as temporaries; other .arx-tmp-* names are files', () => {
+    const l = parse(
+      record('f', 1, '1', '.arx-tmp-notes.txt') + record('f', 1, '1', '.arx-tmp-a-b-c-d') + record('f', 1, '1', '.arx-tmp-W-1-2') + record('d', 1, '1', '.arx-tmp-dir') + record('f', 1, '1', '.arx-tmp-dir/in.json') + record('f', 1, '1', 'x/.arx-tmp-w1-k2-z3') + END,
+    )!;
+    expect([...l.entries.keys()].sort()).toEqual(['.arx-tmp-W-1-2', '.arx-tmp-a-b-c-d', '.arx-tmp-dir', '.arx-tmp-dir/in.json', '.arx-tmp-notes.txt']);
+    expect(l.temporaries).toEqual(['x/.arx-tmp-w1-k2-z3']);
+  });
+
   it('gives the same result however the output is split into chunks', () => {
     const whole = parse(SAMPLE + END);
     for (const size of [1, 2, 3, 5, 7, 64]) expect(parse(SAMPLE + END, size)).toEqual(whole);

@@ -6,3 +6,9 @@ remoteConformance(
   'local',
   sandboxedFixture((root) => new LocalFolderRemote(root, { writer: 'conformance' })),
 );
+
+// What systems without /proc/self/fd get: every folder on a path checked by lstat.
+remoteConformance(
+  'local, folders checked by lstat',
+  sandboxedFixture((root) => new LocalFolderRemote(root, { writer: 'conformance', fallback: true })),
+);

@@ -14,6 +14,9 @@ const futimes = promisify(fs.futimes);
 const fstat = promisify(fs.fstat);
 
 export const lstat = promisify(fs.lstat);
+
+/** Open for reading; a symbolic link as the last name fails (ELOOP) instead of being followed. */
+export const READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
 export const openFd = promisify(fs.open);
 export const closeFd = promisify(fs.close);
 
@@ -26,11 +29,10 @@ const readFdAt = (fd: number, buf: Buffer, offset: number): Promise<number> =>
  * one buffer matters: a new buffer per small file is freed only by a full
  * garbage collection, and a hundred thousand of them add up.
  */
-export function readWholeSync(path: string, into?: Buffer): Buffer {
-  if (into === undefined) return fs.readFileSync(path);
-  const fd = fs.openSync(path, 'r');
+export function readWholeSync(path: string, into?: Buffer, flags: number | string = 'r'): Buffer {
+  const fd = fs.openSync(path, flags);
   try {
-    if (fs.fstatSync(fd).size > into.length) return fs.readFileSync(fd);
+    if (into === undefined || fs.fstatSync(fd).size > into.length) return fs.readFileSync(fd);
     let n = 0;
     for (let got = 1; got > 0 && n < into.length; n += got) got = fs.readSync(fd, into, n, into.length - n, null);
     return into.subarray(0, n);
@@ -43,7 +45,7 @@ export function readWholeSync(path: string, into?: Buffer): Buffer {
 export const readFd = (fd: number, buf: Buffer): Promise<number> =>
   new Promise((resolve, reject) => fs.read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))));
 const rename = promisify(fs.rename);
-const readWhole = promisify(fs.readFile) as (path: string) => Promise<Buffer>;
+const readWhole = promisify(fs.readFile) as (fd: number) => Promise<Buffer>;
 
 /** Create `path` (it must not exist), write all of `data`, set its mtime; returns its stat. Closes the file in every case. */
 async function writeNewFile(path: string, data: Buffer, mtimeMs: number): Promise<fs.Stats> {
@@ -59,7 +61,7 @@ async function writeNewFile(path: string, data: Buffer, mtimeMs: number): Promis
 }
 
 export interface WholeFileIo {
-  /** The whole file; a view into `into` when it fits there (no new buffer per file). */
+  /** The whole file (never through a link as its last name); a view into `into` when it fits there (no new buffer per file). */
   readWhole(path: string, into?: Buffer): Promise<Buffer>;
   writeNewFile(path: string, data: Buffer, mtimeMs: number): Promise<fs.Stats>;
   rename(from: string, to: string): Promise<void>;
@@ -68,11 +70,11 @@ export interface WholeFileIo {
 
 export const asyncIo: WholeFileIo = {
   async readWhole(path, into) {
-    if (into === undefined) return readWhole(path);
-    const fd = await openFd(path, 'r');
+    const fd = await openFd(path, READ_NOFOLLOW);
     try {
+      if (into === undefined) return await readWhole(fd);
       const { size } = await fstat(fd);
-      if (size > into.length) return await readWhole(path);
+      if (size > into.length) return await readWhole(fd);
       let n = 0;
       for (let got = 1; got > 0 && n < into.length; n += got) got = await readFdAt(fd, into, n);
       return into.subarray(0, n);
@@ -86,7 +88,7 @@ export const asyncIo: WholeFileIo = {
 };
 
 export const syncIo: WholeFileIo = {
-  readWhole: async (path, into) => readWholeSync(path, into),
+  readWhole: async (path, into) => readWholeSync(path, into, READ_NOFOLLOW),
   async writeNewFile(path, data, mtimeMs) {
     const fd = fs.openSync(path, 'wx', 0o666);
     try {

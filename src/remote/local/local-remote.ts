@@ -1,16 +1,21 @@
 /**
  * A folder on a local or mounted disk. Also serves as the project side of a
  * sync, so both ends share one implementation of atomic writes.
+ *
+ * Every operation reaches its folder through a SafeTree: never through a
+ * symbolic link below the root, so a folder swapped for a link during a sync
+ * fails that path (SYMLINK_IN_PATH) instead of redirecting it. The last name
+ * is never followed either (lstat, O_EXCL creates, O_NOFOLLOW reads).
  */
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, createReadStream, createWriteStream, statSync, type Stats } from 'node:fs';
-import { copyFile, mkdir, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
-import { asyncIo, closeFd, lstat, openFd, readFd, readWholeSync, syncIo, type WholeFileIo } from './fd-io.js';
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { copyFile, link, lutimes, mkdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { asyncIo, closeFd, lstat, openFd, READ_NOFOLLOW, readFd, readWholeSync, syncIo, type WholeFileIo } from './fd-io.js';
 import { isNetworkFolder } from './fs-kind.js';
-import { dirname } from 'node:path';
+import { haveProcFd, SafeTree, splitPath, type HeldFolder } from './safe-tree.js';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArxError, errnoCode, fsErrorToArx } from '../../errors.js';
+import { ArxError, errnoCode, fsErrorToArx, SymlinkInPathError } from '../../errors.js';
 import { walkLocal } from '../../scan/find-walk.js';
 import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { assertSafeRelativePath } from '../paths.js';
@@ -35,6 +40,8 @@ export class LocalFolderRemote implements Remote {
       hiddenTopLevel?: ReadonlySet<string>;
       /** Written files report ctime and inode as they are after the rename (the project side keeps them). */
       identity?: boolean;
+      /** Check paths by lstat instead of holding folder descriptors (what systems without /proc/self/fd do; tests). */
+      fallback?: boolean;
     } = {},
   ) {
     this.writer = opts.writer ?? 'anon';
@@ -42,6 +49,33 @@ export class LocalFolderRemote implements Remote {
     this.identity = opts.identity ?? false;
     this.io = isNetworkFolder(root) ? asyncIo : syncIo;
     this.rootIdentity = identityOf(root);
+    this.tree = new SafeTree(root, { fallback: opts.fallback });
+  }
+
+  /** The folders below the root, held without following links (see safe-tree.ts). */
+  private readonly tree: SafeTree;
+
+  /** Hold the folder holding `path`, naming `path` in a SYMLINK_IN_PATH error. */
+  private parentOf(path: string, forWrite: boolean): HeldFolder {
+    assertSafeRelativePath(path);
+    try {
+      return this.tree.parentOf(path, forWrite);
+    } catch (err) {
+      if (err instanceof SymlinkInPathError) throw new SymlinkInPathError(this.abs(path), err.link);
+      throw err;
+    }
+  }
+
+  /** Run `fn` with the path of `path` inside its held folder; the folder is released after (and, for a write, rechecked: see HeldFolder). */
+  private async within<T>(path: string, forWrite: boolean, fn: (at: string, folder: HeldFolder) => Promise<T>): Promise<T> {
+    const folder = this.parentOf(path, forWrite);
+    try {
+      const result = await fn(`${folder.dir}/${splitPath(path)[1]}`, folder);
+      if (forWrite) folder.recheck();
+      return result;
+    } finally {
+      folder.release();
+    }
   }
 
   /** Device and inode of the folder when first seen: a different folder there (an unmounted or swapped drive) stops all writes. */
@@ -98,7 +132,7 @@ export class LocalFolderRemote implements Remote {
 
   async stat(path: string): Promise<RemoteEntry | undefined> {
     try {
-      const st = await this.io.lstat(this.abs(path));
+      const st = await this.within(path, false, (at) => this.io.lstat(at));
       if (st.isDirectory()) return { kind: 'dir', size: 0, mtimeMs: st.mtimeMs };
       if (st.isFile()) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
       throw new ArxError('remote', 'NOT_A_FILE', `${this.abs(path)} is neither a file nor a folder`);
@@ -110,74 +144,111 @@ export class LocalFolderRemote implements Remote {
 
   async read(path: string): Promise<Readable> {
     const abs = this.abs(path);
-    // Chunks small enough to die young (a large file's chunks otherwise linger until a full GC).
-    const stream = createReadStream(abs, { highWaterMark: 256 * 1024 });
-    // Surface open errors (missing file, no permission) here rather than mid-pipeline.
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', (err) => reject(fsErrorToArx(err, abs)));
+    // Opened here, so open errors (missing file, no permission) surface now rather than mid-pipeline.
+    const fd = await this.within(path, false, (at) => openFd(at, READ_NOFOLLOW)).catch((err: unknown) => {
+      throw fsErrorToArx(err, abs);
     });
-    return stream;
+    // Chunks small enough to die young (a large file's chunks otherwise linger until a full GC).
+    return createReadStream(abs, { fd, highWaterMark: 256 * 1024 });
   }
 
   async readAll(path: string, into?: Buffer): Promise<Buffer> {
     try {
-      return await this.io.readWhole(this.abs(path), into);
+      return await this.within(path, false, (at) => this.io.readWhole(at, into));
     } catch (err) {
       throw fsErrorToArx(err, this.abs(path));
+    }
+  }
+
+  /**
+   * The file at `path`, opened without following a link, as a path another
+   * reader can open (`/proc/self/fd/N` on Linux: that very file); `close`
+   * when done with it.
+   */
+  async openSource(path: string): Promise<{ localFile: string; close(): void }> {
+    try {
+      return await this.within(path, false, async (at) => {
+        if (!haveProcFd()) return { localFile: at, close: () => undefined };
+        const fd = openSync(at, READ_NOFOLLOW);
+        if (!fstatSync(fd).isFile()) {
+          closeSync(fd);
+          throw new ArxError('remote', 'NOT_A_FILE', `${this.abs(path)} is neither a file nor a folder`);
+        }
+        return { localFile: `/proc/self/fd/${fd}`, close: () => closeSync(fd) };
+      });
+    } catch (err) {
+      throw fsErrorToArx(err, `reading ${this.abs(path)}`);
     }
   }
 
   async write(path: string, data: Readable | Buffer | LocalFileSource | FillSource, opts: WriteOptions): Promise<RemoteEntry> {
     this.checkRoot();
     const target = this.abs(path);
-    const tmp = `${dirname(target)}/${tempName(this.writer)}`;
-    let st: Stats;
+    let folder: HeldFolder;
     try {
-      if (Buffer.isBuffer(data)) {
-        st = await this.io.writeNewFile(tmp, data, opts.mtimeMs);
-        await opts.verify?.();
-      } else if ('localFile' in data || 'fill' in data) {
-        // Copied by the kernel (a clone where the filesystem can) or filled by a download,
-        // then read back once to verify: no file data passes through JavaScript buffers.
-        if ('localFile' in data) await copyFile(data.localFile, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
-        else await data.fill(tmp);
-        await opts.verify?.(await hashLocalFile(tmp));
-        const when = new Date(opts.mtimeMs);
-        await utimes(tmp, when, when);
-        st = await lstat(tmp);
-      } else {
-        await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
-        await opts.verify?.();
-        const when = new Date(opts.mtimeMs);
-        await utimes(tmp, when, when);
-        st = await lstat(tmp);
-      }
-      await this.io.rename(tmp, target);
+      folder = this.parentOf(path, true);
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      if (err instanceof ArxError) throw err;
-      if (errnoCode(err) === 'EISDIR' || errnoCode(err) === 'ENOTEMPTY') {
-        throw new ArxError('remote', 'IS_A_FOLDER', `${target} is a folder; cannot replace it with a file`);
-      }
       throw fsErrorToArx(err, `writing ${target}`);
     }
-    if (!this.identity) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs };
-    // A rename changes the ctime: the project side records the file as it is now.
-    const now = await this.io.lstat(target);
-    return { kind: 'file', size: now.size, mtimeMs: now.mtimeMs, ctimeMs: now.ctimeMs, ino: now.ino };
+    try {
+      const at = `${folder.dir}/${splitPath(path)[1]}`;
+      const tmp = `${folder.dir}/${tempName(this.writer)}`;
+      let st: Stats;
+      try {
+        if (Buffer.isBuffer(data)) {
+          st = await this.io.writeNewFile(tmp, data, opts.mtimeMs);
+          await opts.verify?.();
+        } else if ('localFile' in data || 'fill' in data) {
+          // Copied by the kernel (a clone where the filesystem can) or filled by a download,
+          // then read back once to verify: no file data passes through JavaScript buffers.
+          if ('localFile' in data) await copyFile(data.localFile, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+          else await data.fill(tmp);
+          await opts.verify?.(await hashLocalFile(tmp, undefined, READ_NOFOLLOW));
+          const when = new Date(opts.mtimeMs);
+          await lutimes(tmp, when, when);
+          st = await lstat(tmp);
+        } else {
+          await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
+          await opts.verify?.();
+          const when = new Date(opts.mtimeMs);
+          await lutimes(tmp, when, when);
+          st = await lstat(tmp);
+        }
+        folder.recheck();
+        await this.io.rename(tmp, at);
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        if (err instanceof ArxError) throw err;
+        if (errnoCode(err) === 'EISDIR' || errnoCode(err) === 'ENOTEMPTY') {
+          throw new ArxError('remote', 'IS_A_FOLDER', `${target} is a folder; cannot replace it with a file`);
+        }
+        throw fsErrorToArx(err, `writing ${target}`);
+      }
+      if (!this.identity) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs };
+      // A rename changes the ctime: the project side records the file as it is now.
+      const now = await this.io.lstat(at);
+      return { kind: 'file', size: now.size, mtimeMs: now.mtimeMs, ctimeMs: now.ctimeMs, ino: now.ino };
+    } finally {
+      folder.release();
+    }
   }
 
   async mkdir(path: string): Promise<void> {
     this.checkRoot();
     const abs = this.abs(path);
     try {
-      await mkdir(abs);
+      await this.within(path, true, async (at) => {
+        try {
+          await mkdir(at);
+        } catch (err) {
+          if (errnoCode(err) !== 'EEXIST') throw err;
+          const st = await lstat(at);
+          if (st.isDirectory()) return;
+          if (st.isSymbolicLink()) throw new SymlinkInPathError(abs, abs);
+          throw new ArxError('remote', 'NOT_A_FOLDER', `${abs} exists and is not a folder`);
+        }
+      });
     } catch (err) {
-      if (errnoCode(err) === 'EEXIST') {
-        if ((await lstat(abs)).isDirectory()) return;
-        throw new ArxError('remote', 'NOT_A_FOLDER', `${abs} exists and is not a folder`);
-      }
       throw fsErrorToArx(err, `creating folder ${abs}`);
     }
   }
@@ -186,9 +257,13 @@ export class LocalFolderRemote implements Remote {
     this.checkRoot();
     const abs = this.abs(path);
     try {
-      const st = await lstat(abs);
-      if (st.isDirectory()) await rmdir(abs);
-      else await unlink(abs);
+      await this.within(path, true, async (at) => {
+        const st = await lstat(at);
+        if (st.isDirectory()) {
+          await rmdir(at);
+          this.tree.forget(path);
+        } else await unlink(at);
+      });
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -202,17 +277,48 @@ export class LocalFolderRemote implements Remote {
   async rename(from: string, to: string): Promise<void> {
     this.checkRoot();
     try {
-      await this.io.rename(this.abs(from), this.abs(to));
+      await this.within(from, true, (src) => this.within(to, true, (dest) => this.io.rename(src, dest)));
+      this.tree.forget(from);
+      this.tree.forget(to);
     } catch (err) {
       throw fsErrorToArx(err, `renaming ${this.abs(from)} to ${this.abs(to)}`);
     }
   }
 
-  async hash(path: string): Promise<string> {
-    return hashLocalFile(this.abs(path));
+  /**
+   * Put `path` somewhere outside the synced tree (`dest`, an absolute path in
+   * arx's own state folder, such as a backup): by a hard link (`keep`: the
+   * file stays), by a move, or by a copy where links are not possible.
+   */
+  async putAside(path: string, dest: string, how: 'link' | 'move' | 'copy'): Promise<void> {
+    this.checkRoot();
+    await this.within(path, true, async (at) => {
+      if (how === 'link') await link(at, dest);
+      else if (how === 'copy') await copyFile(at, dest, fsConstants.COPYFILE_EXCL);
+      else {
+        await rename(at, dest);
+        this.tree.forget(path);
+      }
+    });
   }
 
-  async close(): Promise<void> {}
+  async hash(path: string): Promise<string> {
+    try {
+      return await this.within(path, false, (at) => hashLocalFile(at, undefined, READ_NOFOLLOW));
+    } catch (err) {
+      throw fsErrorToArx(err, `reading ${this.abs(path)}`);
+    }
+  }
+
+  /** Close the folders held during the sync. */
+  async close(): Promise<void> {
+    this.tree.close();
+  }
+
+  /** Folder descriptors open now (tests). */
+  get heldFolders(): number {
+    return this.tree.openCount;
+  }
 }
 
 function identityOf(path: string): string | undefined {
@@ -230,15 +336,16 @@ export const SMALL_FILE_BYTES = 1024 * 1024;
 /** sha256 of a local file; `size` (when known) picks whole-file or streamed reading. */
 const hashScratch = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES);
 
-export async function hashLocalFile(abs: string, size?: number): Promise<string> {
+/** `flags`: how to open it (READ_NOFOLLOW: never through a link as its last name). */
+export async function hashLocalFile(abs: string, size?: number, flags: number | string = 'r'): Promise<string> {
   try {
     // Small files: one synchronous read beats the thread-pool round trips by far.
     // (Synchronous, so one shared buffer serves every call.)
-    if ((size ?? statSync(abs).size) <= SMALL_FILE_BYTES) return createHash('sha256').update(readWholeSync(abs, hashScratch)).digest('hex');
+    if ((size ?? statSync(abs).size) <= SMALL_FILE_BYTES) return createHash('sha256').update(readWholeSync(abs, hashScratch, flags)).digest('hex');
     // One buffer, reused for every chunk: a stream would leave a new buffer per chunk for the GC.
     const h = createHash('sha256');
     const buf = Buffer.allocUnsafeSlow(1024 * 1024);
-    const fd = await openFd(abs, 'r');
+    const fd = await openFd(abs, flags);
     try {
       for (let n = await readFd(fd, buf); n > 0; n = await readFd(fd, buf)) h.update(buf.subarray(0, n));
     } finally {

@@ -25,17 +25,23 @@ export const PLACED = '1';
 export const EXISTED = 'e';
 /** Could not link (a filesystem without hard links, a permission): the temporary is left for an SFTP rename. */
 export const NOT_PLACED = 'x';
+/** A folder on the final name's way is a symbolic link: not placed, the temporary is removed. */
+export const LINKED = 'l';
 
 /**
  * Reads NUL-separated pairs (temporary, final) from the manifest named first
- * on its command line; relative to the current folder.
+ * on its command line; relative to the current folder. Every folder on the
+ * final name's way is checked (lstat) not to be a symbolic link just before
+ * the link that places it.
  */
 const PLACE_SCRIPT = [
   'open(my $m, "<", $ARGV[0]) or exit 3;',
   'local $/ = "\\0";',
+  'sub linked { my @p = split(m{/}, $_[0]); pop @p; my $d = ""; for my $c (@p) { $d = $d eq "" ? $c : "$d/$c"; return 1 if -l $d } return 0 }',
   'while (defined(my $t = <$m>)) {',
   '  chomp $t; my $f = <$m>; last unless defined $f; chomp $f;',
-  `  if (link($t, $f)) { unlink($t); print "${PLACED}" }`,
+  `  if (linked($f)) { unlink($t); print "${LINKED}" }`,
+  `  elsif (link($t, $f)) { unlink($t); print "${PLACED}" }`,
   `  elsif ($!{EEXIST}) { unlink($t); print "${EXISTED}" }`,
   `  else { print "${NOT_PLACED}" }`,
   '}',
@@ -57,7 +63,7 @@ export interface Placement {
   letters: string;
 }
 
-const NOT_A_LETTER = new RegExp(`[^${PLACED}${EXISTED}${NOT_PLACED}]`, 'g');
+const NOT_A_LETTER = new RegExp(`[^${PLACED}${EXISTED}${NOT_PLACED}${LINKED}]`, 'g');
 
 export function placementOf(output: string): Placement {
   const at = output.indexOf(UNPACKED);

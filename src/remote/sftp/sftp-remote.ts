@@ -5,13 +5,22 @@
  * Writes go to a temporary name in the same folder, get their mtime, and are
  * renamed over the target with OpenSSH's posix-rename: a reader on the server
  * never sees a partial file. Times on the server have whole seconds.
+ *
+ * No folder below the remote folder is written or read through when it is a
+ * symbolic link: each folder on a path is lstat-checked before the first
+ * operation there and again every RECHECK_FOLDER_MS (see realFolders()), and
+ * every batch checks all of its folders just before it is sent (and the
+ * server checks each again just before placing a file). SFTP has no way to
+ * act relative to a folder handle, so this cannot be made race-free: a folder
+ * swapped for a link between a check and the operation (at most that long
+ * after a check, or while a batch unpacks) is still followed.
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SFTPWrapper, Stats as SftpStats } from 'ssh2';
-import { ArxError, ChangedDuringSyncError, PermissionDeniedError } from '../../errors.js';
+import { ArxError, ChangedDuringSyncError, PermissionDeniedError, SymlinkInPathError } from '../../errors.js';
 import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { inLanes } from '../../util/lanes.js';
 import { hashLocalFile } from '../local/local-remote.js';
@@ -31,12 +40,15 @@ import {
 } from '../types.js';
 import { redactUrl } from '../../util/redact.js';
 import { connectSsh, NetworkError, type SshConnection, type SshOptions } from './connect.js';
-import { EXISTED, manifestOf, PLACED, placementOf, tarOf, unpackCommand } from './batch-upload.js';
+import { EXISTED, LINKED, manifestOf, PLACED, placementOf, tarOf, unpackCommand } from './batch-upload.js';
 import { findCommand, remoteFindParser } from './find-listing.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+/** A folder's check that it is no symbolic link is trusted this long (ms). */
+export const RECHECK_FOLDER_MS = 2000;
 /** SFTP status codes (draft-ietf-secsh-filexfer). */
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
@@ -68,6 +80,8 @@ export class SftpRemote implements Remote {
   listedBy: 'find' | 'sftp' | undefined;
   /** false once a batch could not be unpacked on the server: files are written one by one from then on. */
   private batchUploads = true;
+  /** Folders below the root found to be real folders (not links): when the check began, and its outcome. */
+  private readonly realFolderChecks = new Map<string, { at: number; done: Promise<void> }>();
 
   constructor(
     private readonly ssh: SshOptions,
@@ -129,6 +143,37 @@ export class SftpRemote implements Remote {
   abs(path: string): string {
     assertSafeRelativePath(path);
     return `${this.root === '/' ? '' : this.root}/${path}`;
+  }
+
+  /**
+   * Every folder on the way to `path` (below the root) is a real folder, not
+   * a symbolic link: else SYMLINK_IN_PATH naming it. A missing folder passes
+   * (the operation itself then fails). `fresh`: check now, whatever was seen.
+   */
+  private async realFolders(path: string, fresh = false): Promise<void> {
+    const checks: Promise<void>[] = [];
+    for (let at = path.indexOf('/'); at > 0; at = path.indexOf('/', at + 1)) checks.push(this.realFolder(path.slice(0, at), fresh));
+    if (checks.length === 0) return;
+    try {
+      await Promise.all(checks);
+    } catch (err) {
+      if (err instanceof SymlinkInPathError) throw new SymlinkInPathError(this.abs(path), err.link);
+      throw err;
+    }
+  }
+
+  private realFolder(rel: string, fresh: boolean): Promise<void> {
+    const now = Date.now();
+    const seen = this.realFolderChecks.get(rel);
+    if (!fresh && seen !== undefined && now - seen.at < RECHECK_FOLDER_MS) return seen.done;
+    const done = (async () => {
+      const st = await this.lstatAbs(this.abs(rel));
+      if (st !== undefined && (st.mode & S_IFMT) === S_IFLNK) throw new SymlinkInPathError(this.abs(rel), this.abs(rel));
+      if (st === undefined || kindOf(st.mode) !== 'dir') this.realFolderChecks.delete(rel);
+    })();
+    this.realFolderChecks.set(rel, { at: now, done });
+    done.catch(() => this.realFolderChecks.delete(rel));
+    return done;
   }
 
   /** The next channel, in turn (file handles belong to the channel that opened them); the others start opening now. */
@@ -207,6 +252,7 @@ export class SftpRemote implements Remote {
     } catch (err) {
       const st = await this.lstatAbs(abs);
       if (st !== undefined && kindOf(st.mode) === 'dir') return;
+      if (st !== undefined && (st.mode & S_IFMT) === S_IFLNK) throw new SymlinkInPathError(abs, abs);
       if (st !== undefined) throw new ArxError('remote', 'NOT_A_FOLDER', `${abs} exists on ${this.ssh.host} and is not a folder`);
       throw err;
     }
@@ -280,6 +326,30 @@ export class SftpRemote implements Remote {
     const conn = await this.connect();
     if (!this.batchUploads) return false;
     for (const f of files) assertSafeRelativePath(f.path);
+    // Every folder of the batch is checked now: a file below a link is not sent at all.
+    const folders = new Set<string>();
+    for (const f of files) for (let at = f.path.indexOf('/'); at > 0; at = f.path.indexOf('/', at + 1)) folders.add(f.path.slice(0, at));
+    const links = new Map<string, string>();
+    await inLanes([...folders], 32, async (rel) => {
+      await this.realFolder(rel, true).catch((err: unknown) => {
+        if (!(err instanceof SymlinkInPathError)) throw err;
+        links.set(rel, this.abs(rel));
+      });
+    });
+    if (links.size > 0) {
+      const linkOf = (path: string): string | undefined => {
+        for (let at = path.indexOf('/'); at > 0; at = path.indexOf('/', at + 1)) if (links.has(path.slice(0, at))) return links.get(path.slice(0, at));
+        return undefined;
+      };
+      const sent: BatchFile[] = [];
+      for (const f of files) {
+        const link = linkOf(f.path);
+        if (link === undefined) sent.push(f);
+        else onEach(f, new SymlinkInPathError(this.abs(f.path), link));
+      }
+      if (sent.length === 0) return true;
+      files = sent;
+    }
     // Each file's temporary sits in its own folder: the link that places it stays inside that folder.
     const temps = files.map((f) => `${f.path.slice(0, f.path.lastIndexOf('/') + 1)}${tempName(this.writer)}`);
     const manifest = tempName(this.writer);
@@ -306,6 +376,7 @@ export class SftpRemote implements Remote {
     files.forEach((f, i) => {
       if (letters[i] === PLACED) onEach(f, entryOf(f));
       else if (letters[i] === EXISTED) existed.push(f);
+      else if (letters[i] === LINKED) onEach(f, new SymlinkInPathError(this.abs(f.path)));
       else unplaced.push(i);
     });
     // A file there already with the same content and time is as good as placed (a batch cut off
@@ -391,6 +462,7 @@ export class SftpRemote implements Remote {
 
   async read(path: string): Promise<Readable> {
     const abs = this.abs(path);
+    await this.realFolders(path);
     const st = await this.stat(path);
     if (st === undefined) throw new ArxError('remote', 'NOT_FOUND', `not found on ${this.ssh.host}: ${abs}`);
     const stream = (await this.channel()).createReadStream(abs, { highWaterMark: 64 * 1024 });
@@ -403,18 +475,21 @@ export class SftpRemote implements Remote {
 
   async readAll(path: string): Promise<Buffer> {
     const abs = this.abs(path);
+    await this.realFolders(path);
     return this.call<Buffer>(`reading ${abs}`, (s, cb) => s.readFile(abs, cb));
   }
 
   /** Download with pipelined reads straight into a local file. */
   async download(path: string, localFile: string): Promise<void> {
     const abs = this.abs(path);
+    await this.realFolders(path);
     await this.call<void>(`downloading ${abs}`, (s, cb) => s.fastGet(abs, localFile, FAST, cb));
   }
 
   async write(path: string, data: Readable | Buffer | LocalFileSource | FillSource, opts: WriteOptions): Promise<RemoteEntry> {
     const target = this.abs(path);
     const tmp = `${target.slice(0, target.lastIndexOf('/'))}/${tempName(this.writer)}`;
+    await this.realFolders(path);
     let size: number;
     try {
       const when = Math.floor(opts.mtimeMs / 1000);
@@ -492,11 +567,13 @@ export class SftpRemote implements Remote {
   }
 
   async mkdir(path: string): Promise<void> {
+    await this.realFolders(path);
     await this.mkdirAbs(this.abs(path));
   }
 
   async remove(path: string): Promise<void> {
     const abs = this.abs(path);
+    await this.realFolders(path);
     const st = await this.lstatAbs(abs);
     if (st === undefined) return;
     if (kindOf(st.mode) === 'dir') {
@@ -516,6 +593,7 @@ export class SftpRemote implements Remote {
   }
 
   async rename(from: string, to: string): Promise<void> {
+    await Promise.all([this.realFolders(from), this.realFolders(to)]);
     await this.renameAbs(this.abs(from), this.abs(to));
   }
 
