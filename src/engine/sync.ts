@@ -241,7 +241,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     status.conflicts_pending = status.conflicts.length;
     const c = countPlan(plan);
     status.files_uploaded = c.uploads;
-    status.files_downloaded = c.downloads;
+    status.files_downloaded = c.downloads - refused.size; // a refused version would not be downloaded
     status.files_deleted = c.deletes;
     return;
   }

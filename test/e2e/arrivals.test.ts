@@ -42,6 +42,7 @@ describe('an arxfile.json arriving from the remote', () => {
     const dry = t.syncJson('a', '--dry-run');
     expect(dry.status.plan).toContainEqual(expect.objectContaining({ path: 'arxfile.json', action: 'conflict', reason: expect.stringContaining('invalid JSON') }));
     expect(dry.status.conflicts_pending).toBe(1);
+    expect(dry.status.files_downloaded).toBe(0);
     const { code, status, stderr } = t.syncJson('a');
     expect(code, stderr).toBe(3);
     expect(read(t.a, 'arxfile.json')).toBe(good);
