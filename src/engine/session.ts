@@ -12,16 +12,11 @@ import { STATE_DIR } from '../scan/filter.js';
 import { ProjectLock } from '../state/lock.js';
 import { StateStore } from '../state/store.js';
 
-export interface Session {
+/** A LocalSession (see below) with the configured remote. */
+export interface Session extends LocalSession {
   cfg: EffectiveConfig;
-  stateDir: string;
-  store: StateStore;
-  local: LocalFolderRemote;
   remote: Remote;
   remoteId: string;
-  /** Tag in this project's temporary file names. */
-  writer: string;
-  close(): Promise<void>;
 }
 
 export function stateDirOf(projectRoot: string): string {
@@ -38,22 +33,28 @@ export interface LocalSession {
   stateDir: string;
   store: StateStore;
   local: LocalFolderRemote;
+  /** Tag in this project's temporary file names. */
+  writer: string;
   close(): Promise<void>;
 }
 
+/** The project lock, the state store (with a killed sync's journal applied) and the project side. */
 export function openLocalSession(projectRoot: string, command: string, now: Date): LocalSession {
   const stateDir = stateDirOf(projectRoot);
   const lock = ProjectLock.acquire(stateDir, command, now);
   let store: StateStore | undefined;
   try {
     store = StateStore.open(stateDir);
+    // What a killed sync finished but had not yet put in the database.
     store.recoverJournal();
-    const local = new LocalFolderRemote(projectRoot, { writer: writerTag(store), hiddenTopLevel: new Set([STATE_DIR]), identity: true });
+    const writer = writerTag(store);
+    const local = new LocalFolderRemote(projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true });
     const opened = store;
     return {
       stateDir,
       store: opened,
       local,
+      writer,
       async close() {
         await local.close(); // its held folder descriptors
         opened.close();
@@ -78,35 +79,21 @@ function writerTag(store: StateStore): string {
 
 /** `connect`: see openRemote. */
 export async function openSession(cfg: EffectiveConfig, command: string, now: Date, hooks: RemoteHooks = {}, connect: 'now' | 'background' = 'now'): Promise<Session> {
-  const stateDir = stateDirOf(cfg.projectRoot);
-  const lock = ProjectLock.acquire(stateDir, command, now);
-  let store: StateStore | undefined;
+  const base = openLocalSession(cfg.projectRoot, command, now);
   try {
-    store = StateStore.open(stateDir);
-    // What a killed sync finished but had not yet put in the database.
-    store.recoverJournal();
-    const writer = writerTag(store);
-    const { remote, id } = await openRemote(cfg, writer, hooks, connect);
-    const local = new LocalFolderRemote(cfg.projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true });
-    const opened = store;
+    const { remote, id } = await openRemote(cfg, base.writer, hooks, connect);
     return {
+      ...base,
       cfg,
-      stateDir,
-      store: opened,
-      local,
       remote,
       remoteId: id,
-      writer,
       async close() {
         await remote.close().catch(() => undefined);
-        await local.close();
-        opened.close();
-        lock.release();
+        await base.close();
       },
     };
   } catch (err) {
-    store?.close();
-    lock.release();
+    await base.close();
     throw err;
   }
 }
