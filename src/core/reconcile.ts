@@ -49,6 +49,11 @@ export interface PathState {
    * paths of a large project are clean on most syncs.
    */
   clean?: boolean;
+  /**
+   * Synced before, but outside the sync now (the patterns narrowed): neither
+   * side listed it, and that says nothing about whether it still exists.
+   */
+  outside?: boolean;
 }
 
 /** Base stats no longer match the sides although content is equal: refresh them. */
@@ -87,6 +92,7 @@ function conflict(path: string, kind: ConflictKind, reason: string): Action {
 export function reconcilePath(s: PathState): Action | undefined {
   if (s.clean) return undefined;
   const { path, base, local, remote } = s;
+  if (s.outside) return { path, type: 'forget', reason: 'no longer included (the patterns changed); left as it is on both sides' };
   if (base === undefined) {
     if (local === undefined && remote === undefined) return undefined;
     if (remote === undefined) return propagate(path, 'local', local!, undefined, `new ${describe(local!)} on local`);

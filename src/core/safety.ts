@@ -61,10 +61,14 @@ export function checkSafety(input: SafetyInput): SafetyHalt | undefined {
       message: `${input.describe.remote} does not exist, but ${baseFiles} files were synced with it before; check that it is mounted and that remote settings are right (--force would delete those files locally)`,
     };
   }
-  // Emptied: no files left at all (folders and the project file aside), although files were synced.
+  // Emptied: no files left at all (folders and the project file aside), although files were synced,
+  // and the plan would carry that over (delete or replace on the other side). A side that only lost files the
+  // other side changed gets those back, and no halt is needed for it.
   const counted = baseFiles - input.anchoredBaseFiles;
   for (const side of ['remote', 'local'] as const) {
-    if (counted > 0 && input.holds[side] === 0) {
+    const other = side === 'local' ? 'remote' : 'local';
+    const propagates = input.actions.some((a) => a.to === other && (a.type === 'delete' || a.replaces !== undefined));
+    if (counted > 0 && input.holds[side] === 0 && propagates) {
       return {
         code: 'SIDE_EMPTIED',
         side,

@@ -5,7 +5,7 @@
  * unchanged on both sides: a sync that changes little builds little. Both
  * walks start first and run while the base loads.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_FILE } from '../config/load.js';
 import { knownRemoteHash, type Entry, type FileEntry, type Side } from '../core/entry.js';
@@ -95,7 +95,7 @@ export function startScans(session: Session, filter: PathFilter, now: number): S
   return { filter, time: now, listing, walking, knownLocal, knownRemote, snapshot };
 }
 
-export async function gather(session: Session, scans: Scans, opts: { parallel: number }): Promise<Gathered> {
+export async function gather(session: Session, scans: Scans, opts: { parallel: number; narrowed?: boolean }): Promise<Gathered> {
   const { store, remote, remoteId } = session;
   const { filter, knownLocal, knownRemote } = scans;
   const consult = (filter.settings?.include.length ?? 0) === 0;
@@ -152,6 +152,7 @@ export async function gather(session: Session, scans: Scans, opts: { parallel: n
 
   settleSame(states, base, same);
   setAsideUnknown(states, [localProblems, remoteProblems]);
+  markOutside(states, filter, session.cfg.projectRoot, opts.narrowed === true);
   const warnings = isCaseInsensitive(session.cfg.projectRoot) ? setAsideCaseCollisions(states, base, same) : [];
   for (const s of states.values()) {
     if (s.remote?.kind === 'file') s.remote.hash = knownRemoteHash(s.base, s.remote, precision);
@@ -307,6 +308,35 @@ function setAsideUnknown(states: Map<string, PathState>, sides: WalkProblems[]):
         break;
       }
     }
+  }
+}
+
+/**
+ * Synced paths that neither side listed because the filter now leaves them out
+ * (or whose project copy is still there, unlisted): they are no longer
+ * included, not deleted. Their base is forgotten, unless the patterns were
+ * narrowed for this run only (`leaveAlone`): then nothing is decided for them.
+ */
+function markOutside(states: Map<string, PathState>, filter: PathFilter, projectRoot: string, leaveAlone: boolean): void {
+  for (const s of states.values()) {
+    if (s.base === undefined || s.local !== undefined || s.remote !== undefined) continue;
+    if (!filteredOut(filter, s.path, s.base.kind) && !existsNoFollow(join(projectRoot, s.path))) continue;
+    if (leaveAlone) states.delete(s.path);
+    else s.outside = true;
+  }
+}
+
+function filteredOut(filter: PathFilter, path: string, kind: 'file' | 'dir'): boolean {
+  for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) if (filter.excludeDir(path.slice(0, i))) return true;
+  return kind === 'dir' ? filter.excludeDir(path) : filter.excludeFile(path);
+}
+
+function existsNoFollow(abs: string): boolean {
+  try {
+    lstatSync(abs);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -62,6 +62,24 @@ export function sameVersion(seen: Entry | null | undefined, now: Entry | undefin
   return seen.hash !== undefined ? seen.hash === now.hash : seen.size === now.size && seen.mtimeMs === now.mtimeMs;
 }
 
+/**
+ * A folder that holds files the sync leaves out (ignored or excluded) is never
+ * replaced: they would leave the project with no trace but a backup. The
+ * conflict stays open until they are moved out.
+ */
+async function assertOnlySynced(session: Session, side: Side, path: string): Promise<void> {
+  const filter = buildFilter(filterSettingsOf(session.cfg, false));
+  const synced = (await session[side].list(filter, path)).entries;
+  const everything = await session[side].list(undefined, path);
+  const left = [...everything.entries.keys()].filter((p) => !synced.has(p)).sort(compareTreeOrder);
+  if (left.length === 0) return;
+  const shown = left.slice(0, 5).join(', ') + (left.length > 5 ? ` and ${left.length - 5} more` : '');
+  throw new UsageError(
+    `${path} is a folder on ${side} that holds files the sync leaves out (ignored or excluded: ${shown}); it is not replaced, so they do not vanish. Move them out of ${path}, then settle it with arx resolve`,
+    'FOLDER_HOLDS_UNSYNCED',
+  );
+}
+
 /** Remove a folder and everything synced in it from one side, keeping the discarded files in the backups. */
 async function removeTree(session: Session, side: Side, path: string, backups: BackupStore): Promise<void> {
   if (side === 'local') return backups.moveIn(path);
@@ -124,7 +142,10 @@ export async function settle(ctx: SettleContext, path: string, seen: Record<Side
     const loserSide = otherSide(keep);
     const loser = entries[loserSide];
     if (!winner) throw new UsageError(`${path} no longer exists on ${keep}; run \`arx sync\` instead`, 'CONFLICT_GONE');
-    if (loser?.kind === 'dir' && winner.kind === 'file') await removeTree(session, loserSide, path, backups);
+    if (loser?.kind === 'dir' && winner.kind === 'file') {
+      await assertOnlySynced(session, loserSide, path);
+      await removeTree(session, loserSide, path, backups);
+    }
     else if (loser !== undefined) {
       // The local loser is kept by the executor as it overwrites; the remote one is fetched now.
       if (loserSide === 'remote' && loser.kind === 'file') await backups.keepRemote(session.remote, path);
@@ -135,7 +156,10 @@ export async function settle(ctx: SettleContext, path: string, seen: Record<Side
     settled = { outcome: keep === 'local' ? 'local-won' : 'remote-won' };
   }
 
-  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime(), arrivals: arrivalCheck }).run(buildPlan(actions));
+  // What replaces the remote version must not look like it to a replica whose base knows that version.
+  const replaced = entries.remote?.kind === 'file' ? entries.remote : undefined;
+  const distinctFrom = (p: string) => (p === path ? replaced : undefined);
+  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime(), arrivals: arrivalCheck, distinctFrom }).run(buildPlan(actions));
   const problem = exec.failed[0]?.error ?? exec.refused[0] ?? (exec.skipped[0] ? new ArxError('remote', 'CHANGED_DURING_SYNC', exec.skipped[0].message) : undefined);
   if (problem) throw problem;
   // What the base knew below this path described the old tree: forget it, so the next

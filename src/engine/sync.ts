@@ -10,6 +10,7 @@ import type { Entry, FileEntry } from '../core/entry.js';
 import { buildPlan, countPlan, planActions } from '../core/plan.js';
 import { reconcile, type Action, type PathState } from '../core/reconcile.js';
 import { checkSafety } from '../core/safety.js';
+import { choosePolicy } from '../core/conflict.js';
 import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult } from '../chain/run-chain.js';
 import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain/approval.js';
 import { chainApprovals } from '../chain/trust-store.js';
@@ -49,6 +50,11 @@ export interface SyncOptions {
   commands?: boolean;
   /** The environment the chains' commands start from (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Patterns were added for this run only (--include / --exclude): synced paths
+   * they leave out are left alone, not forgotten as no longer included.
+   */
+  narrowed?: boolean;
 }
 
 export function toArxError(err: unknown): ArxError {
@@ -204,7 +210,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   if (early !== undefined && 'failure' in early) throw early.failure;
   const scans = early ?? beginScans(session, status, clock);
   const scanTime = scans.time;
-  const g = await gather(session, scans, { parallel: cfg.sync.parallel });
+  const g = await gather(session, scans, { parallel: cfg.sync.parallel, narrowed: opts.narrowed });
   throwIfCancelled(opts.signal);
   const { states } = g;
   reportSkipped(status, g.local, g.remote);
@@ -215,6 +221,10 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   const plan = buildPlan(actions);
   if (!opts.dryRun) saveStatCache(store, states, g.local, actions);
 
+  const outside = actions.filter((a) => a.type === 'forget' && states.get(a.path)?.outside === true).map((a) => a.path);
+  if (outside.length > 0) {
+    status.warnings.push(`${someOf(outside)} ${outside.length === 1 ? 'is' : 'are'} no longer included (the patterns changed) and left the sync; ${outside.length === 1 ? 'it stays' : 'they stay'} as ${outside.length === 1 ? 'it is' : 'they are'} on both sides`);
+  }
   status.conflicts = plan.conflicts.map((a) => ({ path: a.path, kind: a.conflict!, reason: a.reason }));
   status.conflicts_pending = plan.conflicts.length;
 
@@ -226,7 +236,12 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
       maxDeletePercent: cfg.sync.max_delete_percent,
       describe: { local: `the project folder ${cfg.projectRoot}`, remote: `the remote (${remote.describe()})` },
     });
-    if (halt) throw new SafetyHaltError(halt.message, `SAFETY_${halt.code}`);
+    if (halt) {
+      const error = new SafetyHaltError(halt.message, `SAFETY_${halt.code}`);
+      // A dry run shows the whole plan, and the halt a real sync would stop at.
+      if (!opts.dryRun) throw error;
+      status.errors.push(statusError(error));
+    }
   }
 
   const content = new ContentStore(join(session.stateDir, CONTENT_DIR));
@@ -267,7 +282,9 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
 
   // Conflicts are settled by policy once the rest is in place (not after an abort).
   if (!result.aborted) {
-    if (plan.conflicts.length > 0) emit({ type: 'phase', phase: 'plan', message: `settling ${plan.conflicts.length} ${plan.conflicts.length === 1 ? 'conflict' : 'conflicts'} by policy` });
+    const settings = policySettings(cfg);
+    const byPolicy = plan.conflicts.filter((a) => choosePolicy(a.path, settings).policy !== 'manual').length;
+    if (byPolicy > 0) emit({ type: 'phase', phase: 'plan', message: `settling ${byPolicy} ${byPolicy === 1 ? 'conflict' : 'conflicts'} by policy` });
     const settled = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: false });
     status.resolved = settled.resolved;
     status.conflicts_resolved = settled.resolved.length;
@@ -286,14 +303,15 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     status.conflicts.push({ path: err.path, kind: REFUSED_KIND, reason: err.message });
   }
   status.conflicts_pending = status.conflicts.length;
-  const open = new Set(status.conflicts.map((c) => c.path));
+  // Recorded with the reason the status gives (why a policy left it open, clashing JSON paths included).
+  const open = new Map(status.conflicts.map((c) => [c.path, c.reason]));
   const detected = clock().toISOString();
   store.replaceConflicts(
     remoteId,
     [...plan.conflicts.filter((a) => open.has(a.path)), ...result.refused.map((e) => ({ path: e.path, conflict: REFUSED_KIND, reason: e.message }))].map((a) => ({
       path: a.path,
       kind: a.conflict!,
-      reason: a.reason,
+      reason: open.get(a.path) ?? a.reason,
       sync_id: status.sync_id,
       detected_at: detected,
       local: states.get(a.path)?.local ?? null,
@@ -309,6 +327,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   status.files_downloaded = result.downloaded;
   status.files_deleted = result.deleted;
   status.folders_created = result.foldersCreated;
+  status.folders_deleted = result.foldersDeleted;
   status.bytes_transferred = result.bytes;
   status.backups = backups.kept.map((k) => ({ path: k.path, side: k.side, location: `.arx/backups/${backups.setId}/${k.stored}` }));
   for (const s of result.skipped) status.warnings.push(s.message);
@@ -340,6 +359,12 @@ function saveStatCache(store: Session['store'], states: Gathered['states'], loca
 function sameEntry(recorded: unknown, now: Entry | undefined): boolean {
   const r = recorded as { kind?: unknown; size?: unknown; mtimeMs?: unknown } | null | undefined;
   return r != null && now?.kind === 'file' && r.kind === 'file' && r.size === now.size && r.mtimeMs === now.mtimeMs;
+}
+
+/** The first ten paths, then how many more. */
+function someOf(paths: readonly string[]): string {
+  const shown = paths.slice(0, 10).join(', ');
+  return paths.length > 10 ? `${shown} and ${paths.length - 10} more` : shown;
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {

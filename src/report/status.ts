@@ -75,6 +75,7 @@ export interface SyncStatus {
   files_downloaded: number;
   files_deleted: number;
   folders_created: number;
+  folders_deleted: number;
   bytes_transferred: number;
   conflicts_resolved: number;
   conflicts_pending: number;
@@ -109,6 +110,7 @@ export function newStatus(syncId: string, projectId: string, remote: string, sta
     files_downloaded: 0,
     files_deleted: 0,
     folders_created: 0,
+    folders_deleted: 0,
     bytes_transferred: 0,
     conflicts_resolved: 0,
     conflicts_pending: 0,

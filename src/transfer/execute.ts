@@ -44,6 +44,12 @@ export interface ExecContext {
    * and throws ArrivalRefusedError to leave the local version alone.
    */
   arrivals?: { applies(path: string): boolean; check(path: string, size: number, data?: Buffer): void };
+  /**
+   * A stat the file written at this path on the remote must not repeat: another
+   * replica whose base holds it would take the new file for the one it knows
+   * (`arx resolve` replacing a version of the same size and time).
+   */
+  distinctFrom?: (path: string) => { size: number; mtimeMs: number } | undefined;
 }
 
 export interface ExecResult {
@@ -51,6 +57,7 @@ export interface ExecResult {
   downloaded: number;
   deleted: number;
   foldersCreated: number;
+  foldersDeleted: number;
   bytes: number;
   /** Actions left for the next sync because a side changed meanwhile. */
   skipped: { path: string; message: string }[];
@@ -115,7 +122,7 @@ function releaseHeldBuffers(): void {
 const SCRATCH_BYTES = 256 * 1024;
 
 export class Executor {
-  private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, bytes: 0, skipped: [], failed: [], refused: [] };
+  private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, foldersDeleted: 0, bytes: 0, skipped: [], failed: [], refused: [] };
 
   private bytesSinceRelease = 0;
 
@@ -257,6 +264,14 @@ export class Executor {
     else await this.ctx.sides[side].remove(path);
   }
 
+  /** The source's time, moved on by one step of the remote's clock where it would repeat `distinctFrom`. */
+  private writtenMtime(path: string, to: Side, src: FileEntry): number {
+    const avoid = to === 'remote' ? this.ctx.distinctFrom?.(path) : undefined;
+    const step = Math.max(1, this.ctx.sides[to].capabilities.mtimePrecisionMs);
+    if (avoid === undefined || avoid.size !== src.size || !sameMtime(avoid.mtimeMs, src.mtimeMs, step)) return src.mtimeMs;
+    return src.mtimeMs + step;
+  }
+
   private async delete(a: Action): Promise<void> {
     const to = a.to!;
     this.ctx.onEvent?.({ type: 'start', action: a, bytes: 0 });
@@ -265,6 +280,7 @@ export class Executor {
     else if (current?.kind === 'dir') await this.ctx.sides[to].remove(a.path);
     this.ctx.store.deleteBase(this.ctx.remoteId, a.path);
     if (a.kind === 'file') this.result.deleted++;
+    else this.result.foldersDeleted++;
     this.ctx.onEvent?.({ type: 'done', action: a, bytes: 0 });
   }
 
@@ -307,10 +323,11 @@ export class Executor {
 
     let written: RemoteEntry;
     let hash: string;
+    const mtimeMs = this.writtenMtime(a.path, to, src);
     if (src.size <= SMALL_FILE_BYTES || checked !== undefined) {
       const data = checked ?? (await source.readAll(a.path, this.scratchFor(lane)));
       hash = hashAsScanned(a.path, src, data);
-      written = await dest.write(a.path, data, { mtimeMs: src.mtimeMs, verify: stillSame, expectAbsent: create });
+      written = await dest.write(a.path, data, { mtimeMs, verify: stillSame, expectAbsent: create });
       this.ctx.onEvent?.({ type: 'progress', action: a, bytes: data.length });
     } else if (source instanceof LocalFolderRemote || (dest instanceof LocalFolderRemote && source.download)) {
       // File to file: from a local file (the destination reads it as it likes best), or into one
@@ -321,7 +338,7 @@ export class Executor {
       const data: LocalFileSource | FillSource = opened ?? { fill: (tmp: string) => source.download!(a.path, tmp) };
       try {
         written = await dest.write(a.path, data, {
-          mtimeMs: src.mtimeMs,
+          mtimeMs,
           expectAbsent: create,
           verify: async (writtenSha256) => {
             if (writtenSha256 === undefined || (src.hash !== undefined && writtenSha256 !== src.hash)) throw new ChangedDuringSyncError(a.path);
@@ -339,7 +356,7 @@ export class Executor {
       const counted = this.hashing(a, await source.read(a.path), h);
       let digest = '';
       written = await dest.write(a.path, counted, {
-        mtimeMs: src.mtimeMs,
+        mtimeMs,
         expectAbsent: create,
         verify: async () => {
           digest = h.digest('hex');

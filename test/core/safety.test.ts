@@ -129,8 +129,23 @@ const cases: Case[] = [
   },
   {
     name: 'remote holds the synced paths only as folders: SIDE_EMPTIED remote',
-    input: input({ base: baseFiles(names(2)), local: files(names(2)), remote: new Map(names(2).map((p) => [p, dir()])) }),
+    input: input({
+      base: baseFiles(names(2)),
+      local: files(names(2)),
+      remote: new Map(names(2).map((p) => [p, dir()])),
+      actions: names(2).map((path) => ({ path, type: 'mkdir', to: 'local', kind: 'dir', replaces: 'file', reason: 'replaced by a folder on remote' }) as Action),
+    }),
     want: { code: 'SIDE_EMPTIED', side: 'remote' },
+  },
+  {
+    name: 'remote lost every synced file, but local changed them all: the plan only uploads, so no SIDE_EMPTIED',
+    input: input({ base: baseFiles(names(3)), local: files(names(3)), actions: names(3).map((path) => ({ path, type: 'copy', to: 'remote', kind: 'file', reason: 'deleted on remote, changed on local: the change wins' }) as Action) }),
+    want: undefined,
+  },
+  {
+    name: 'local lost every synced file that remote changed: only downloads, no SIDE_EMPTIED',
+    input: input({ base: baseFiles(names(4)), remote: files(names(4)), actions: names(4).map((path) => ({ path, type: 'copy', to: 'local', kind: 'file', reason: 'deleted on local, changed on remote: the change wins' }) as Action) }),
+    want: undefined,
   },
   {
     name: 'local holds none of the synced files: SIDE_EMPTIED local',

@@ -1,15 +1,16 @@
-/** `arx conflicts [--json]` and `arx resolve PATH --keep local|remote|both` */
+/** `arx conflicts [--json]` and `arx resolve PATH... | --all --keep local|remote|both` */
 import { Option, type Command } from 'commander';
 import { loadConfig, type EffectiveConfig } from '../../config/load.js';
 import { loadForRecovery, recoveryWarning } from '../../config/recovery.js';
-import { resolveConflict, type KeepChoice } from '../../engine/resolve.js';
+import { resolveConflicts, type KeepChoice } from '../../engine/resolve.js';
+import { ArxError, UsageError } from '../../errors.js';
 import { openStore } from '../../engine/session.js';
 import { remoteIdOf } from '../../remote/factory.js';
 import { normaliseUserPath } from '../../remote/paths.js';
 import { table } from '../../report/format.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
-import { printJson, say, warn } from '../output.js';
+import { printJson, reportError, say, warn } from '../output.js';
 import { isAbsolute, relative, resolve } from 'node:path';
 
 /**
@@ -59,21 +60,29 @@ export function registerConflicts(program: Command): void {
     );
 
   program
-    .command('resolve <path>')
-    .description('settle one conflict now: keep the local version, the remote one, or both')
+    .command('resolve [paths...]')
+    .description('settle conflicts now (paths as arx conflicts lists them, or globs such as "symbols/**", or --all): keep the local version, the remote one, or both')
     .addOption(new Option('--keep <side>', 'which version to keep').choices(['local', 'remote', 'both']).makeOptionMandatory())
+    .option('--all', 'every open conflict')
     .action(
-      handler<{ keep: KeepChoice }>(async (opts, cmd, [rawPath]) => {
+      handler<{ keep: KeepChoice; all?: boolean }>(async (opts, cmd, [rawPaths]) => {
         const g = globals(cmd);
+        const given = (rawPaths as unknown as string[] | undefined) ?? [];
+        if (opts.all && given.length > 0) throw new UsageError('give paths or --all, not both');
+        if (!opts.all && given.length === 0) throw new UsageError('name the conflicts to settle (paths or globs, as arx conflicts lists them), or pass --all');
         const cfg = loadConfig({ projectDir: g.project });
-        const path = conflictPathFromUser(cfg, rawPath!);
-        const res = await resolveConflict(cfg, path, opts.keep, new Date());
+        const wanted = opts.all ? 'all' : given.map((p) => conflictPathFromUser(cfg, p));
+        const { results, failures } = await resolveConflicts(cfg, wanted, opts.keep, new Date());
         if (!g.quiet) {
-          if (res.keep === 'both') say(`kept both: ${path} holds the local version, ${res.conflictCopy} the remote one (on both sides)`);
-          else say(`kept the ${res.keep} version of ${path} on both sides`);
-          for (const b of res.backups) say(`  the discarded ${b.side} version is in .arx/backups/${res.backupSet}/${b.stored} (arx restore ${res.backupSet} ${b.path})`);
+          if (results.length === 0 && failures.length === 0) say('there are no open conflicts');
+          for (const res of results) {
+            if (res.keep === 'both') say(`kept both: ${res.path} holds the local version, ${res.conflictCopy} the remote one (on both sides)`);
+            else say(`kept the ${res.keep} version of ${res.path} on both sides`);
+            for (const b of res.backups) say(`  the discarded ${b.side} version is in .arx/backups/${res.backupSet}/${b.stored} (arx restore ${res.backupSet} ${b.path})`);
+          }
         }
-        return EXIT.OK;
+        for (const f of failures) reportError(new ArxError(f.error.category, f.error.code, `${f.path}: ${f.error.message} (left open)`), g.verbose === true);
+        return failures.length > 0 ? exitCodeFor(failures[0]!.error.category) : EXIT.OK;
       }),
     );
 }

@@ -1,6 +1,6 @@
-/** `arx sync [--dry-run] [--json] [--force] [--no-commands]` */
+/** `arx sync [-n|--dry-run] [--json] [--force] [--no-commands] [--include P]... [--exclude P]...` */
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, type EffectiveConfig } from '../../config/load.js';
 import { runSync } from '../../engine/sync.js';
 import { chooseMode, createProgress } from '../../report/progress.js';
 import type { SyncStatus } from '../../report/status.js';
@@ -11,6 +11,8 @@ import { printStatusSummary } from './summary.js';
 
 interface SyncOpts {
   dryRun?: boolean;
+  include: string[];
+  exclude: string[];
   json?: boolean;
   force?: boolean;
   /** false with --no-commands. */
@@ -45,11 +47,31 @@ function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * `--include` / `--exclude` add to the configured patterns for this run only
+ * (checked like them); true when they narrow it, so what they leave out is
+ * left alone rather than forgotten by the base.
+ */
+function narrowForThisRun(cfg: EffectiveConfig, include: string[], exclude: string[]): boolean {
+  for (const [key, option, extra] of [['include_patterns', '--include', include], ['exclude_patterns', '--exclude', exclude]] as const) {
+    if (extra.length === 0) continue;
+    cfg.sync[key] = [...cfg.sync[key], ...extra];
+    cfg.sources.set(`sync.${key}`, `the command line (${option})`);
+  }
+  return include.length + exclude.length > 0;
+}
+
 export function registerSync(program: Command): void {
   program
     .command('sync')
     .description('sync the project with its remote once')
-    .option('--dry-run', 'show what would be done (each path, action and reason) and change nothing')
+    .option('-n, --dry-run', 'show what would be done (each path, action and reason) and change nothing')
+    .option('--include <pattern>', 'for this run, sync only paths matching PATTERN (gitignore syntax; repeatable); the rest is left alone', collect, [])
+    .option('--exclude <pattern>', 'for this run, leave paths matching PATTERN alone (gitignore syntax; repeatable)', collect, [])
     .option('--json', 'print only the final status JSON on stdout')
     .option('--force', 'proceed past safety halts (emptied side, mass deletion)')
     .option('--no-commands', 'skip the pre_sync and post_sync command chains')
@@ -57,11 +79,12 @@ export function registerSync(program: Command): void {
       handler<SyncOpts>(async (opts, cmd) => {
         const g = globals(cmd);
         const cfg = loadConfig({ projectDir: g.project });
+        const narrowed = narrowForThisRun(cfg, opts.include, opts.exclude);
         const progress = createProgress(chooseMode({ quiet: g.quiet, stderrIsTTY: process.stderr.isTTY === true }), process.stderr, g.verbose);
         const cancel = cancelOnSignals();
         let status: SyncStatus;
         try {
-          status = await runSync(cfg, { dryRun: opts.dryRun, force: opts.force, commands: opts.commands, signal: cancel.signal, onEvent: (e) => progress.onEvent(e) });
+          status = await runSync(cfg, { dryRun: opts.dryRun, force: opts.force, commands: opts.commands, narrowed, signal: cancel.signal, onEvent: (e) => progress.onEvent(e) });
         } finally {
           progress.stop();
           cancel.dispose();
