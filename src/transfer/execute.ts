@@ -264,12 +264,15 @@ export class Executor {
     else await this.ctx.sides[side].remove(path);
   }
 
-  /** The source's time, moved on by one step of the remote's clock where it would repeat `distinctFrom`. */
+  /**
+   * The source's time, one second later where it would repeat `distinctFrom`
+   * (a whole second: times set in milliseconds may come back rounded down).
+   */
   private writtenMtime(path: string, to: Side, src: FileEntry): number {
     const avoid = to === 'remote' ? this.ctx.distinctFrom?.(path) : undefined;
-    const step = Math.max(1, this.ctx.sides[to].capabilities.mtimePrecisionMs);
-    if (avoid === undefined || avoid.size !== src.size || !sameMtime(avoid.mtimeMs, src.mtimeMs, step)) return src.mtimeMs;
-    return src.mtimeMs + step;
+    const precision = this.ctx.sides[to].capabilities.mtimePrecisionMs;
+    if (avoid === undefined || avoid.size !== src.size || !sameMtime(avoid.mtimeMs, src.mtimeMs, precision)) return src.mtimeMs;
+    return src.mtimeMs + Math.max(1000, precision);
   }
 
   private async delete(a: Action): Promise<void> {
