@@ -214,6 +214,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   throwIfCancelled(opts.signal);
   const { states } = g;
   reportSkipped(status, g.local, g.remote);
+  reportReplacedBySpecial(status, g);
   status.warnings.push(...g.warnings);
 
   emit({ type: 'phase', phase: 'plan', message: 'comparing both sides with the last sync' });
@@ -383,6 +384,22 @@ function describeAction(a: Action): { path: string; action: string; reason: stri
     : a.type === 'delete' ? `delete-${a.to}`
     : a.type;
   return { path: a.path, action, reason: a.reason };
+}
+
+/**
+ * A synced file or folder that one side replaced by a symbolic link (or a
+ * special file) is left alone on both sides: the other side keeps its copy
+ * and the base stays, as rsync without -l would. Propagating it as a deletion
+ * could delete the real file elsewhere because of a link made by accident.
+ */
+function reportReplacedBySpecial(status: SyncStatus, g: Gathered): void {
+  for (const side of ['local', 'remote'] as const) {
+    const where = side === 'local' ? 'in the project folder' : 'on the remote';
+    for (const p of g[side].special) {
+      if (g.base.rowOf(p) === undefined) continue;
+      status.warnings.push(`${p} was synced, but ${where} it is now a symbolic link or special file: it is left alone on both sides (the other side keeps its copy) until it is a file or folder again, or deleted`);
+    }
+  }
 }
 
 function reportSkipped(status: SyncStatus, local: Gathered['local'], remote: Gathered['remote']): void {

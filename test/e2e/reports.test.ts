@@ -2,7 +2,7 @@
  * What a sync reports is what it did (or, in a dry run, would do); policy
  * corner cases; and options rsync and rclone users reach for.
  */
-import { existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { read, twoSided, write, type TwoSided } from '../helpers/cli.js';
@@ -161,6 +161,31 @@ describe('policy corner cases', () => {
     expect(statSync(join(t.remote, 'symbols/x.json')).mtimeMs).not.toBe(when.getTime());
     expect(t.sync('b').code).toBe(0);
     expect(read(t.b, 'symbols/x.json')).toBe('{"v":"a"}');
+  });
+});
+
+describe('a synced path replaced by a symbolic link', () => {
+  it('is left alone on both sides, with a warning naming it, until it is a file again', () => {
+    const t = synced({ 'symbols/x.json': '{"x":1}', 'models/m.ifc': 'M' });
+    const outside = join(t.home, 'elsewhere.json');
+    write(t.home, 'elsewhere.json', '{"not":"synced"}');
+    rmSync(join(t.a, 'symbols/x.json'));
+    symlinkSync(outside, join(t.a, 'symbols/x.json'));
+    rmSync(join(t.remote, 'models/m.ifc'));
+    symlinkSync(outside, join(t.remote, 'models/m.ifc'));
+    const r = t.syncJson('a');
+    expect(r.code).toBe(0);
+    const warnings = r.status.warnings.join('\n');
+    expect(warnings).toContain('symbols/x.json was synced, but in the project folder it is now a symbolic link or special file: it is left alone on both sides');
+    expect(warnings).toContain('models/m.ifc was synced, but on the remote it is now a symbolic link or special file');
+    expect(read(t.remote, 'symbols/x.json')).toBe('{"x":1}');
+    expect(read(t.a, 'models/m.ifc')).toBe('M');
+    expect(read(t.home, 'elsewhere.json')).toBe('{"not":"synced"}');
+    // A file again: it syncs like any change.
+    rmSync(join(t.a, 'symbols/x.json'));
+    write(t.a, 'symbols/x.json', '{"x":2}');
+    expect(t.sync('a').code).toBe(0);
+    expect(read(t.remote, 'symbols/x.json')).toBe('{"x":2}');
   });
 });
 
