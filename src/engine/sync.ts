@@ -15,6 +15,8 @@ import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain
 import { chainApprovals } from '../chain/trust-store.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
 import { statusError, finishStatus, newStatus, redactStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
+import { formatBytes } from '../report/format.js';
+import { SkippedPaths } from '../report/skipped.js';
 import { buildFilter } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
@@ -207,8 +209,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   const g = await gather(session, scans, { parallel: cfg.sync.parallel });
   throwIfCancelled(opts.signal);
   const { states } = g;
-  reportSkipped(status, g.local, g.remote);
-  status.warnings.push(...g.warnings);
+  reportSkipped(status, g, cfg.sync.max_file_size);
 
   emit({ type: 'phase', phase: 'plan', message: 'comparing both sides with the last sync' });
   const actions = keepProjectFile(reconcile(states.values()).actions, PROJECT_FILE);
@@ -360,15 +361,18 @@ function describeAction(a: Action): { path: string; action: string; reason: stri
   return { path: a.path, action, reason: a.reason };
 }
 
-function reportSkipped(status: SyncStatus, local: Gathered['local'], remote: Gathered['remote']): void {
-  const tooLarge = new Set([...local.tooLarge, ...remote.tooLarge]).size;
-  if (tooLarge > 0) status.warnings.push(`${tooLarge} ${tooLarge === 1 ? 'file was' : 'files were'} excluded due to size limits (sync.max_file_size)`);
-  const special = local.special.length + remote.special.length;
-  if (special > 0) status.warnings.push(`${special} symbolic links or special files were skipped`);
-  for (const p of local.unreadable) status.warnings.push(`could not read ${p} in the project folder; it was left alone`);
-  for (const p of remote.unreadable) status.warnings.push(`could not read ${p} on the remote; it was left alone`);
+/** What the scans left out, by path: one warning per kind and side, and the status's `skipped` list. */
+function reportSkipped(status: SyncStatus, g: Gathered, maxFileSize: number | undefined): void {
+  const skipped = new SkippedPaths();
+  const limit = maxFileSize === undefined ? undefined : formatBytes(maxFileSize);
+  for (const side of ['local', 'remote'] as const) {
+    const p = g[side];
+    skipped.add('symlink', side, p.links);
+    skipped.add('special', side, p.special);
+    skipped.add('too-large', side, p.tooLarge, limit);
+    skipped.add('unreadable', side, p.unreadable);
+  }
+  skipped.add('case-clash', 'local', g.caseClashes.flat());
+  status.warnings.push(...skipped.warnings());
+  status.skipped = skipped.list();
 }
-
-
-
-

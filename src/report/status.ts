@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { CommandReport, PlannedCommand } from '../chain/run-chain.js';
 import type { ArxError, ErrorCategory } from '../errors.js';
 import { redactText } from '../util/redact.js';
+import type { SkippedPath } from './skipped.js';
 
 export type SyncState = 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -90,6 +91,8 @@ export interface SyncStatus {
   backups: BackupReport[];
   errors: StatusError[];
   warnings: string[];
+  /** Paths the scans left out (links, special files, too large, unreadable, case clashes), at most SKIPPED_IN_STATUS. */
+  skipped: SkippedPath[];
   /** Only for --dry-run: what a real sync would do. */
   plan?: PlannedAction[];
 }
@@ -120,6 +123,7 @@ export function newStatus(syncId: string, projectId: string, remote: string, sta
     backups: [],
     errors: [],
     warnings: [],
+    skipped: [],
   };
 }
 

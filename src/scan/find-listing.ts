@@ -40,6 +40,7 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const TYPE_DIR = 0x64; // 'd'
 const TYPE_FILE = 0x66; // 'f'
+const TYPE_LINK = 0x6c; // 'l'
 
 const TEMP_PREFIX_BYTES = Buffer.from(TEMP_PREFIX);
 const NO_BYTES = Buffer.alloc(0);
@@ -144,7 +145,7 @@ class RecordFields {
  */
 export class FindListingParser {
   private readonly built: CompactWalkBuilder;
-  private readonly problems: WalkProblems = { unreadable: [], special: [], temporaries: [], tooLarge: [] };
+  private readonly problems: WalkProblems = { unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] };
   /** Folders whose contents are listed. */
   private readonly listed = new Set<string>();
   private readonly prefix: string;
@@ -263,7 +264,7 @@ export class FindListingParser {
     if (isDir) {
       this.listed.add((path ??= known!.pathOf(row)));
       if (!this.isHeld(row, path, true)) this.list(row, path, true);
-    } else if (type !== TYPE_FILE) this.problems.special.push((path ??= known!.pathOf(row)));
+    } else if (type !== TYPE_FILE) (type === TYPE_LINK ? this.problems.links : this.problems.special).push((path ??= known!.pathOf(row)));
     else if (filter?.maxFileSize !== undefined && f.size > filter.maxFileSize) this.problems.tooLarge.push((path ??= known!.pathOf(row)));
     else if (!this.isHeld(row, path, false)) this.list(row, (path ??= known!.pathOf(row)), false);
   }

@@ -61,7 +61,7 @@ export const ROOT = '';
  * thread-pool round trips of the async API.
  */
 export function walkInto(root: string, opts: WalkOptions, sink: WalkSink): WalkProblems {
-  const problems: WalkProblems = { unreadable: [], special: [], temporaries: [], tooLarge: [] };
+  const problems: WalkProblems = { unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] };
   const start = opts.under ?? '';
   const queue: string[] = [start];
   const filter = opts.filter;
@@ -97,13 +97,13 @@ export function walkInto(root: string, opts: WalkOptions, sink: WalkSink): WalkP
         }
         // Became a link or a special file since the folder was read: set aside, never "deleted".
         if (!st.isFile()) {
-          problems.special.push(path);
+          (st.isSymbolicLink() ? problems.links : problems.special).push(path);
           continue;
         }
         if (max !== undefined && st.size > max) problems.tooLarge.push(path);
         else sink(path, st);
       } else if (!(filter?.excludeFile(path) ?? false)) {
-        problems.special.push(path);
+        (d.isSymbolicLink() ? problems.links : problems.special).push(path);
       }
     }
   }
@@ -231,7 +231,7 @@ function small(x: number): number {
 export function compactToResult(c: CompactWalk): WalkResult {
   const entries = new Map<string, WalkedEntry>();
   for (let i = 0; i < c.paths.length; i++) entries.set(c.paths[i]!, compactEntry(c, i));
-  return { entries, unreadable: c.unreadable, special: c.special, temporaries: c.temporaries, tooLarge: c.tooLarge };
+  return { entries, unreadable: c.unreadable, links: c.links, special: c.special, temporaries: c.temporaries, tooLarge: c.tooLarge };
 }
 
 /**

@@ -66,7 +66,7 @@ describe('find listing parser', () => {
       'symbols/ahu 1, 世界.json': { kind: 'file', size: 12, mtimeMs: 1700000001000, hash: undefined },
       'line\nbreak.json': { kind: 'file', size: 2, mtimeMs: 1700000002000, hash: undefined },
     });
-    expect(l.special).toEqual(['link']);
+    expect(l.links).toEqual(['link']);
     expect(l.tooLarge).toEqual(['big.ifc']);
     expect(l.temporaries).toEqual(['.arx-tmp-w-abc-def']);
   });
@@ -134,7 +134,7 @@ describe('find listing parser', () => {
       const l = compactToResult(walk);
       expect([...l.entries.keys()].sort()).toEqual(['line\nbreak.json', 'symbols/changed.json']);
       // Problems are reported as ever.
-      expect(l.special).toEqual(['link']);
+      expect(l.links).toEqual(['link']);
       expect(l.tooLarge).toEqual(['big.ifc']);
     }
   });

@@ -415,7 +415,7 @@ export class SftpRemote implements Remote {
 
   /** Breadth-first, a READDIR per folder, several folders at a time (spread over the channels). */
   private async listBySftp(filter: ListFilter | undefined, under: string | undefined): Promise<ListResult> {
-    const result: ListResult = { entries: new Map(), unreadable: [], special: [], temporaries: [], tooLarge: [] };
+    const result: ListResult = { entries: new Map(), unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] };
     const max = filter?.maxFileSize;
     const start = under ?? '';
     let level = [start];
@@ -442,7 +442,7 @@ export class SftpRemote implements Remote {
             result.entries.set(path, { kind: 'dir', size: 0, mtimeMs: 0 });
             nextLevel.push(path);
           } else if (filter?.excludeFile(path)) continue;
-          else if (kind === 'other') result.special.push(path);
+          else if (kind === 'other') ((attrs.mode & S_IFMT) === S_IFLNK ? result.links : result.special).push(path);
           else if (max !== undefined && attrs.size > max) result.tooLarge.push(path);
           else result.entries.set(path, { kind: 'file', size: attrs.size, mtimeMs: attrs.mtime * 1000 });
         }
