@@ -14,7 +14,7 @@ import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult
 import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain/approval.js';
 import { chainApprovals } from '../chain/trust-store.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
-import { statusError, finishStatus, newStatus, redactStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
+import { statusError, finishStatus, newStatus, redactStatus, showPaths, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { formatBytes } from '../report/format.js';
 import { SkippedPaths } from '../report/skipped.js';
 import { buildFilter } from '../scan/filter.js';
@@ -78,7 +78,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     status.warnings.push(...cfg.warnings);
     const persist = async (): Promise<void> => {
       if (opts.dryRun) return;
-      const shown = redactStatus(status);
+      const shown = redactStatus(showPaths(status));
       session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(shown));
       await saveStatusFile(session.stateDir, shown);
     };
@@ -127,7 +127,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     finishStatus(status, clock());
     opts.onEvent?.({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
     await persist();
-    return redactStatus(status);
+    return redactStatus(showPaths(status));
   } finally {
     await session.close();
   }
@@ -313,6 +313,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   status.bytes_transferred = result.bytes;
   status.backups = backups.kept.map((k) => ({ path: k.path, side: k.side, location: `.arx/backups/${backups.setId}/${k.stored}` }));
   for (const s of result.skipped) status.warnings.push(s.message);
+  reportUnstorable(status, result.unstorable);
   for (const f of result.failed) status.errors.push(statusError(f.error, f.path));
   if (result.aborted) {
     if (result.aborted.category === 'cancelled') status.status = 'cancelled';
@@ -359,6 +360,15 @@ function describeAction(a: Action): { path: string; action: string; reason: stri
     : a.type === 'delete' ? `delete-${a.to}`
     : a.type;
   return { path: a.path, action, reason: a.reason };
+}
+
+/** Names a side refused to store: one warning per side naming them, and in `skipped`. */
+function reportUnstorable(status: SyncStatus, unstorable: readonly { path: string; side: 'local' | 'remote' }[]): void {
+  if (unstorable.length === 0) return;
+  const skipped = new SkippedPaths();
+  for (const side of ['local', 'remote'] as const) skipped.add('name-not-storable', side, unstorable.filter((u) => u.side === side).map((u) => u.path), 'its file system refused them');
+  status.warnings.push(...skipped.warnings());
+  status.skipped.push(...skipped.list());
 }
 
 /** What the scans left out, by path: one warning per kind and side, and the status's `skipped` list. */
