@@ -144,6 +144,9 @@ export function fsErrorToArx(err: unknown, what: string): ArxError {
     case 'ENOENT':
     case 'ENOTDIR':
       return new ArxError('remote', 'NOT_FOUND', `not found: ${what}`);
+    case 'EILSEQ':
+      // The file system accepts only names in its own encoding (vfat, a strict UTF-8 mount, some network shares).
+      return new ArxError('remote', 'NAME_NOT_STORABLE', `${what}: the file system refused the name (illegal byte sequence)`);
     case 'ELOOP':
       // Opened with O_NOFOLLOW: the last name is a symbolic link.
       return new ArxError('remote', 'SYMLINK_IN_PATH', `${what}: it is a symbolic link, and arx never writes or reads through one`);

@@ -1,5 +1,6 @@
 /** How the CLI talks: results on stdout, messages and errors on stderr. */
 import { ArxError } from '../errors.js';
+import { showText } from '../util/path-bytes.js';
 import { redactText } from '../util/redact.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 
@@ -14,16 +15,16 @@ export function printJson(value: unknown): void {
 }
 
 export function say(text: string): void {
-  process.stdout.write(text + '\n');
+  process.stdout.write(showText(text) + '\n');
 }
 
 export function warn(text: string, opts: GlobalOptions = {}): void {
-  if (!opts.quiet) process.stderr.write(`arx: warning: ${redactText(text)}\n`);
+  if (!opts.quiet) process.stderr.write(`arx: warning: ${showText(redactText(text))}\n`);
 }
 
 /** One clear line per error; --verbose adds details (and the stack of internal errors). Secrets and URLs masked. */
 export function reportError(err: unknown, verbose: boolean): number {
-  const put = (text: string): boolean => process.stderr.write(redactText(text) + '\n');
+  const put = (text: string): boolean => process.stderr.write(showText(redactText(text)) + '\n');
   if (err instanceof ArxError) {
     put(`arx: error: ${err.message}`);
     if (verbose) {

@@ -32,7 +32,8 @@ export interface Gathered {
   local: WalkProblems & Omit<LocalHashing, 'unreadable'>;
   remote: WalkProblems;
   counts: SafetyCounts;
-  warnings: string[];
+  /** Groups of names that would land on one file in a case-insensitive project folder (set aside). */
+  caseClashes: string[][];
   /** The base rows in the order the project folder's listing met them (see StateStore.saveBaseSnapshot). */
   localOrder: readonly number[] | undefined;
 }
@@ -153,13 +154,13 @@ export async function gather(session: Session, scans: Scans, opts: { parallel: n
   settleSame(states, base, same);
   setAsideUnknown(states, [localProblems, remoteProblems]);
   markOutside(states, filter, session.cfg.projectRoot, opts.narrowed === true);
-  const warnings = isCaseInsensitive(session.cfg.projectRoot) ? setAsideCaseCollisions(states, base, same) : [];
+  const caseClashes = isCaseInsensitive(session.cfg.projectRoot) ? setAsideCaseCollisions(states, base, same) : [];
   for (const s of states.values()) {
     if (s.remote?.kind === 'file') s.remote.hash = knownRemoteHash(s.base, s.remote, precision);
   }
   await learnRemoteHashes(session, states, opts.parallel);
   const { unreadable: _u, ...localHashing } = hashing;
-  return { states, base, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts, warnings, localOrder };
+  return { states, base, remoteExists, local: { ...localProblems, ...localHashing }, remote: remoteProblems, counts, caseClashes, localOrder };
 }
 
 /** The base as the listings of one side consult it (see KnownBase); holds nothing until the base is loaded. */
@@ -211,8 +212,8 @@ function assertRootReadable(walk: WalkProblems, what: string): void {
 }
 
 function problemsOf(walk: WalkProblems | undefined): WalkProblems {
-  if (walk === undefined) return { unreadable: [], special: [], temporaries: [], tooLarge: [] };
-  return { unreadable: [...walk.unreadable], special: walk.special, temporaries: walk.temporaries, tooLarge: walk.tooLarge };
+  if (walk === undefined) return { unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] };
+  return { unreadable: [...walk.unreadable], links: walk.links, special: walk.special, temporaries: walk.temporaries, tooLarge: walk.tooLarge };
 }
 
 const SAME_BIT: Record<Side, number> = { local: 1, remote: 2 };
@@ -292,10 +293,10 @@ function mergeMap(states: Map<string, PathState>, base: BaseTable, same: Uint8Ar
   return files;
 }
 
-/** Paths whose state on a side is unknown (unreadable, special, too large), and everything below them: nothing is decided for them. */
+/** Paths whose state on a side is unknown (unreadable, links, special, too large), and everything below them: nothing is decided for them. */
 function setAsideUnknown(states: Map<string, PathState>, sides: WalkProblems[]): void {
   const unknown = new Set<string>();
-  for (const side of sides) for (const list of [side.unreadable, side.special, side.tooLarge]) for (const p of list) unknown.add(p);
+  for (const side of sides) for (const list of [side.unreadable, side.links, side.special, side.tooLarge]) for (const p of list) unknown.add(p);
   if (unknown.size === 0) return;
   for (const path of states.keys()) {
     if (unknown.has(path)) {
@@ -347,10 +348,10 @@ function isCaseInsensitive(projectRoot: string): boolean {
 
 /**
  * On a case-insensitive project folder, names that differ only in case (or
- * in Unicode normalisation) would land on one file: they are set aside, with
- * a warning, until one is renamed.
+ * in Unicode normalisation) would land on one file: they are set aside (the
+ * groups are returned, for a warning) until one is renamed.
  */
-function setAsideCaseCollisions(states: Map<string, PathState>, base: BaseTable, same: Uint8Array): string[] {
+export function setAsideCaseCollisions(states: Map<string, PathState>, base: BaseTable, same: Uint8Array): string[][] {
   const byFold = new Map<string, string[]>();
   const clean = base.paths.filter((_, row) => same[row] === 3);
   for (const path of [...states.keys(), ...clean]) {
@@ -359,13 +360,13 @@ function setAsideCaseCollisions(states: Map<string, PathState>, base: BaseTable,
     if (group) group.push(path);
     else byFold.set(fold, [path]);
   }
-  const warnings: string[] = [];
+  const clashes: string[][] = [];
   for (const group of byFold.values()) {
     if (group.length < 2) continue;
     for (const p of group) states.delete(p);
-    warnings.push(`${group.join(' and ')} differ only in case or accents and cannot both live in the project folder; rename one of them on the remote (left alone)`);
+    clashes.push(group);
   }
-  return warnings;
+  return clashes;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { BaseTable } from '../state/base-table.js';
 import { isMergeable, policySettings } from './auto-resolve.js';
 import type { ContentStore } from './content-store.js';
 import type { Session } from './session.js';
+import { fsPath } from '../util/path-bytes.js';
 
 export const CONTENT_DIR = 'content';
 
@@ -22,7 +23,7 @@ export function keepMergeableContent(session: Session, states: ReadonlyMap<strin
     referenced.add(hash);
     if (content.has(hash)) return;
     try {
-      const data = readFileSync(join(session.cfg.projectRoot, path));
+      const data = readFileSync(fsPath(join(session.cfg.projectRoot, path)));
       // Only the synced version is kept: a file edited since is read again next time.
       if (createHash('sha256').update(data).digest('hex') === hash) content.keep(hash, data);
     } catch {

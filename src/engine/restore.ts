@@ -10,6 +10,7 @@ import type { Side } from '../core/entry.js';
 import { UsageError } from '../errors.js';
 import { BackupStore, listBackupSets, type KeptVersion } from '../transfer/backups.js';
 import { openLocalSession } from './session.js';
+import { fsPath } from '../util/path-bytes.js';
 
 export interface RestoreResult {
   restored: { path: string; side: Side }[];
@@ -33,7 +34,7 @@ function choose(kept: KeptVersion[], paths: string[], side: Side | undefined): K
 /** Files stored for one kept version (a kept folder holds many). */
 function filesOf(setDir: string, k: KeptVersion): { path: string; abs: string }[] {
   const abs = join(setDir, k.stored);
-  if (!lstatSync(abs).isDirectory()) return [{ path: k.path, abs }];
+  if (!lstatSync(fsPath(abs)).isDirectory()) return [{ path: k.path, abs }];
   const out: { path: string; abs: string }[] = [];
   const walk = (rel: string): void => {
     for (const d of readdirSync(join(abs, rel), { withFileTypes: true })) {
@@ -60,7 +61,7 @@ export async function restoreBackup(projectRoot: string, setId: string, paths: s
     const safety = new BackupStore(projectRoot, `restore_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`, session.local);
     for (const k of chosen) {
       for (const f of filesOf(set.dir, k)) {
-        const data = readFileSync(f.abs);
+        const data = readFileSync(fsPath(f.abs));
         const current = await session.local.stat(f.path);
         if (current?.kind === 'file' && (await session.local.readAll(f.path)).equals(data)) {
           result.unchanged.push(f.path);

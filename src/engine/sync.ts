@@ -15,7 +15,10 @@ import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult
 import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain/approval.js';
 import { chainApprovals } from '../chain/trust-store.js';
 import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
-import { statusError, finishStatus, newStatus, redactStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
+import { statusError, finishStatus, newStatus, redactStatus, showPaths, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
+import { showPath } from '../util/path-bytes.js';
+import { formatBytes } from '../report/format.js';
+import { SkippedPaths } from '../report/skipped.js';
 import { buildFilter } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
@@ -82,7 +85,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     status.warnings.push(...cfg.warnings);
     const persist = async (): Promise<void> => {
       if (opts.dryRun) return;
-      const shown = redactStatus(status);
+      const shown = redactStatus(showPaths(status));
       session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(shown));
       await saveStatusFile(session.stateDir, shown);
     };
@@ -131,7 +134,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     finishStatus(status, clock());
     opts.onEvent?.({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
     await persist();
-    return redactStatus(status);
+    return redactStatus(showPaths(status));
   } finally {
     await session.close();
   }
@@ -213,9 +216,8 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   const g = await gather(session, scans, { parallel: cfg.sync.parallel, narrowed: opts.narrowed });
   throwIfCancelled(opts.signal);
   const { states } = g;
-  reportSkipped(status, g.local, g.remote);
+  reportSkipped(status, g, cfg.sync.max_file_size);
   reportReplacedBySpecial(status, g);
-  status.warnings.push(...g.warnings);
 
   emit({ type: 'phase', phase: 'plan', message: 'comparing both sides with the last sync' });
   const actions = keepProjectFile(reconcile(states.values()).actions, PROJECT_FILE);
@@ -332,6 +334,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
   status.bytes_transferred = result.bytes;
   status.backups = backups.kept.map((k) => ({ path: k.path, side: k.side, location: `.arx/backups/${backups.setId}/${k.stored}` }));
   for (const s of result.skipped) status.warnings.push(s.message);
+  reportUnstorable(status, result.unstorable);
   for (const f of result.failed) status.errors.push(statusError(f.error, f.path));
   if (result.aborted) {
     if (result.aborted.category === 'cancelled') status.status = 'cancelled';
@@ -395,22 +398,34 @@ function describeAction(a: Action): { path: string; action: string; reason: stri
 function reportReplacedBySpecial(status: SyncStatus, g: Gathered): void {
   for (const side of ['local', 'remote'] as const) {
     const where = side === 'local' ? 'in the project folder' : 'on the remote';
-    for (const p of g[side].special) {
+    for (const p of [...g[side].links, ...g[side].special]) {
       if (g.base.rowOf(p) === undefined) continue;
-      status.warnings.push(`${p} was synced, but ${where} it is now a symbolic link or special file: it is left alone on both sides (the other side keeps its copy) until it is a file or folder again, or deleted`);
+      status.warnings.push(`${showPath(p)} was synced, but ${where} it is now a symbolic link or special file: it is left alone on both sides (the other side keeps its copy) until it is a file or folder again, or deleted`);
     }
   }
 }
 
-function reportSkipped(status: SyncStatus, local: Gathered['local'], remote: Gathered['remote']): void {
-  const tooLarge = new Set([...local.tooLarge, ...remote.tooLarge]).size;
-  if (tooLarge > 0) status.warnings.push(`${tooLarge} ${tooLarge === 1 ? 'file was' : 'files were'} excluded due to size limits (sync.max_file_size)`);
-  const special = local.special.length + remote.special.length;
-  if (special > 0) status.warnings.push(`${special} symbolic links or special files were skipped`);
-  for (const p of local.unreadable) status.warnings.push(`could not read ${p} in the project folder; it was left alone`);
-  for (const p of remote.unreadable) status.warnings.push(`could not read ${p} on the remote; it was left alone`);
+/** Names a side refused to store: one warning per side naming them, and in `skipped`. */
+function reportUnstorable(status: SyncStatus, unstorable: readonly { path: string; side: 'local' | 'remote' }[]): void {
+  if (unstorable.length === 0) return;
+  const skipped = new SkippedPaths();
+  for (const side of ['local', 'remote'] as const) skipped.add('name-not-storable', side, unstorable.filter((u) => u.side === side).map((u) => u.path), 'its file system refused them');
+  status.warnings.push(...skipped.warnings());
+  status.skipped.push(...skipped.list());
 }
 
-
-
-
+/** What the scans left out, by path: one warning per kind and side, and the status's `skipped` list. */
+function reportSkipped(status: SyncStatus, g: Gathered, maxFileSize: number | undefined): void {
+  const skipped = new SkippedPaths();
+  const limit = maxFileSize === undefined ? undefined : formatBytes(maxFileSize);
+  for (const side of ['local', 'remote'] as const) {
+    const p = g[side];
+    skipped.add('symlink', side, p.links);
+    skipped.add('special', side, p.special);
+    skipped.add('too-large', side, p.tooLarge, limit);
+    skipped.add('unreadable', side, p.unreadable);
+  }
+  skipped.add('case-clash', 'local', g.caseClashes.flat());
+  status.warnings.push(...skipped.warnings());
+  status.skipped = skipped.list();
+}

@@ -68,7 +68,9 @@ export interface ListResult {
   entries: Map<string, RemoteEntry>;
   /** Folders that could not be read: their contents are unknown, not deleted. */
   unreadable: string[];
-  /** Paths skipped because they are neither files nor folders (symlinks, devices). */
+  /** Symbolic links: skipped (never followed). */
+  links: string[];
+  /** Paths skipped because they are neither files, folders nor links (FIFOs, sockets, devices). */
   special: string[];
   /** Temporary files left by interrupted writes. */
   temporaries: string[];

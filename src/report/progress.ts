@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type cliProgressModule from 'cli-progress';
 import type { SyncEvent } from '../engine/sync.js';
+import { showPath, showText } from '../util/path-bytes.js';
 import { redactText } from '../util/redact.js';
 import { formatBytes } from './format.js';
 
@@ -86,8 +87,8 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
           } else line(`${total} changes to apply (${formatBytes(totalBytes)})`);
           return;
         case 'start':
-          current = e.action.path;
-          if (verbose && mode === 'lines') out.write(`arx: ${redactText(`${describe(e.action)} ${e.action.path}`)}\n`);
+          current = showPath(e.action.path);
+          if (verbose && mode === 'lines') out.write(`arx: ${redactText(`${describe(e.action)} ${showPath(e.action.path)}`)}\n`);
           return;
         case 'progress':
           bytes += e.bytes;
@@ -111,11 +112,11 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream, v
           return;
         case 'skipped':
           done++;
-          if (verbose) line(`skipped ${e.action.path}: ${e.message}`);
+          if (verbose) line(`skipped ${showPath(e.action.path)}: ${showText(e.message)}`);
           return;
         case 'failed':
           done++;
-          line(`failed ${e.action.path}: ${e.error.message}`);
+          line(`failed ${showPath(e.action.path)}: ${showText(e.error.message)}`);
           return;
       }
     },

@@ -7,7 +7,9 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandReport, PlannedCommand } from '../chain/run-chain.js';
 import type { ArxError, ErrorCategory } from '../errors.js';
+import { showPath, showText } from '../util/path-bytes.js';
 import { redactText } from '../util/redact.js';
+import type { SkippedPath } from './skipped.js';
 
 export type SyncState = 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -91,6 +93,8 @@ export interface SyncStatus {
   backups: BackupReport[];
   errors: StatusError[];
   warnings: string[];
+  /** Paths the scans left out (links, special files, too large, unreadable, case clashes), at most SKIPPED_IN_STATUS. */
+  skipped: SkippedPath[];
   /** Only for --dry-run: what a real sync would do. */
   plan?: PlannedAction[];
 }
@@ -122,6 +126,7 @@ export function newStatus(syncId: string, projectId: string, remote: string, sta
     backups: [],
     errors: [],
     warnings: [],
+    skipped: [],
   };
 }
 
@@ -140,18 +145,35 @@ export function finishStatus(status: SyncStatus, end: Date): void {
 
 /**
  * The status as it may be shown or stored: the free texts (error messages,
- * warnings, the commands' output tails) with URLs and secrets masked.
- * Everything that leaves a sync (the JSON, .arx/syncs/, the history) passes here.
+ * warnings, the commands' output tails) with URLs and secrets masked, and
+ * bytes that are not UTF-8 escaped (showText), so the JSON is valid UTF-8.
+ * Everything that leaves a sync (the JSON, .arx/syncs/, the history) passes
+ * here, after showPaths. (Applying it again changes nothing.)
  */
 export function redactStatus(status: SyncStatus): SyncStatus {
+  const text = (t: string) => showText(redactText(t));
   return {
     ...status,
-    remote: redactText(status.remote),
-    errors: status.errors.map((e) => ({ ...e, message: redactText(e.message) })),
-    warnings: status.warnings.map(redactText),
+    remote: text(status.remote),
+    conflicts: status.conflicts.map((c) => ({ ...c, reason: showText(c.reason) })),
+    errors: status.errors.map((e) => ({ ...e, message: text(e.message) })),
+    warnings: status.warnings.map(text),
     commands: status.commands.map((c) => ({ ...c, command: redactText(c.command), ...(c.output_tail ? { output_tail: c.output_tail.map(redactText) } : {}) })),
     commands_skipped: (status.commands_skipped ?? []).map((c) => ({ ...c, command: redactText(c.command) })),
     ...(status.planned_commands ? { planned_commands: status.planned_commands.map((c) => ({ ...c, command: redactText(c.command) })) } : {}),
+    ...(status.plan ? { plan: status.plan.map((a) => ({ ...a, reason: showText(a.reason) })) } : {}),
+  };
+}
+
+/** The status with every path field shown as output shows paths (showPath). Once, on the status as a sync holds it. */
+export function showPaths(status: SyncStatus): SyncStatus {
+  return {
+    ...status,
+    conflicts: status.conflicts.map((c) => ({ ...c, path: showPath(c.path) })),
+    resolved: status.resolved.map((r) => ({ ...r, path: showPath(r.path), reason: showText(r.reason), ...(r.conflict_copy ? { conflict_copy: showPath(r.conflict_copy) } : {}), backups: r.backups.map((b) => ({ ...b, location: showPath(b.location) })) })),
+    backups: status.backups.map((b) => ({ ...b, path: showPath(b.path), location: showPath(b.location) })),
+    errors: status.errors.map((e) => (e.path !== undefined ? { ...e, path: showPath(e.path) } : e)),
+    ...(status.plan ? { plan: status.plan.map((a) => ({ ...a, path: showPath(a.path) })) } : {}),
   };
 }
 

@@ -9,6 +9,7 @@
  * prints them.
  */
 import { TEMP_NAME, TEMP_PREFIX, type KnownBase, type ListFilter } from '../remote/types.js';
+import { decodePath } from '../util/path-bytes.js';
 import { CompactWalkBuilder, type CompactWalk, type WalkProblems } from './walk.js';
 
 /**
@@ -40,11 +41,12 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const TYPE_DIR = 0x64; // 'd'
 const TYPE_FILE = 0x66; // 'f'
+const TYPE_LINK = 0x6c; // 'l'
 
 const TEMP_PREFIX_BYTES = Buffer.from(TEMP_PREFIX);
 const NO_BYTES = Buffer.alloc(0);
 
-/** Where the last name of the path in buf[start..end) starts ('/' is one byte in UTF-8, never part of another character). */
+/** Where the last name of the path in buf[start..end) starts (a '/' byte is always a separator, whatever the other bytes). */
 function nameStart(buf: Buffer, start: number, end: number): number {
   let name = end;
   while (name > start && buf[name - 1] !== SLASH) name--;
@@ -144,7 +146,7 @@ class RecordFields {
  */
 export class FindListingParser {
   private readonly built: CompactWalkBuilder;
-  private readonly problems: WalkProblems = { unreadable: [], special: [], temporaries: [], tooLarge: [] };
+  private readonly problems: WalkProblems = { unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] };
   /** Folders whose contents are listed. */
   private readonly listed = new Set<string>();
   private readonly prefix: string;
@@ -230,17 +232,11 @@ export class FindListingParser {
     const name = nameStart(buf, at, end);
     // Only inside listed folders (as a walk, which never opens an excluded or temporary folder).
     if (this.unlisted > 0 && name > at && !this.folderListed(buf, at, name - 1)) return;
-    // A path the base has is its own string, made only if needed (a base path is well-formed UTF-8).
+    // A path the base has is its own string, made only if needed (the base keys paths by their bytes).
     const known = this.known;
     const row = known !== undefined && this.prefix === '' ? known.rowOfBytes(buf, at, end, this.lastRow + 1) : -1;
     if (row !== -1) this.lastRow = row;
-    let path = row === -1 ? this.decode(buf, at, end) : undefined;
-    if (path === null) {
-      // A name that is not UTF-8 cannot be named again from a string: set aside, like a special file.
-      this.problems.special.push(this.withPrefix(buf.toString('utf8', at, end)));
-      if (isDir) this.unlisted++;
-      return;
-    }
+    let path = row === -1 ? this.withPrefix(decodePath(buf, at, end)) : undefined;
     if (isTemporaryName(buf, name, end)) {
       this.problems.temporaries.push((path ??= known!.pathOf(row)));
       if (isDir) this.unlisted++;
@@ -251,7 +247,7 @@ export class FindListingParser {
       const byName = name > at ? filter.belowTop : undefined;
       const excluded =
         byName !== undefined
-          ? !byName.empty && byName.excludes(buf.toString('utf8', name, end), isDir)
+          ? !byName.empty && byName.excludes(decodePath(buf, name, end), isDir)
           : isDir
             ? filter.excludeDir((path ??= known!.pathOf(row)))
             : filter.excludeFile((path ??= known!.pathOf(row)));
@@ -263,7 +259,7 @@ export class FindListingParser {
     if (isDir) {
       this.listed.add((path ??= known!.pathOf(row)));
       if (!this.isHeld(row, path, true)) this.list(row, path, true);
-    } else if (type !== TYPE_FILE) this.problems.special.push((path ??= known!.pathOf(row)));
+    } else if (type !== TYPE_FILE) (type === TYPE_LINK ? this.problems.links : this.problems.special).push((path ??= known!.pathOf(row)));
     else if (filter?.maxFileSize !== undefined && f.size > filter.maxFileSize) this.problems.tooLarge.push((path ??= known!.pathOf(row)));
     else if (!this.isHeld(row, path, false)) this.list(row, (path ??= known!.pathOf(row)), false);
   }
@@ -290,13 +286,6 @@ export class FindListingParser {
     return false;
   }
 
-  /** The path of buf[start..end) below the listed folder, or null when it is not UTF-8. */
-  private decode(buf: Buffer, start: number, end: number): string | null {
-    const rel = buf.toString('utf8', start, end);
-    if (rel.includes('\uFFFD') && !buf.subarray(start, end).equals(Buffer.from(rel))) return null;
-    return this.withPrefix(rel);
-  }
-
   private withPrefix(rel: string): string {
     return this.prefix === '' ? rel : `${this.prefix}/${rel}`;
   }
@@ -305,9 +294,7 @@ export class FindListingParser {
   private folderListed(buf: Buffer, start: number, end: number): boolean {
     if (!sameBytes(buf, start, end, this.lastFolder)) {
       this.lastFolder = Buffer.from(buf.subarray(start, end));
-      // (A folder whose name is not UTF-8 was set aside. Should its decoded name be a listed
-      // folder's, its entries are still set aside one by one, as not UTF-8 either.)
-      this.lastFolderListed = this.listed.has(this.withPrefix(buf.toString('utf8', start, end)));
+      this.lastFolderListed = this.listed.has(this.withPrefix(decodePath(buf, start, end)));
     }
     return this.lastFolderListed;
   }

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { isPlainPath } from '../util/path-bytes.js';
 import { FindListingParser, findFormat } from './find-listing.js';
 import { walkCompact, walkCompactAside, type CompactWalk, type WalkOptions } from './walk.js';
 
@@ -19,8 +20,9 @@ function literalPattern(name: string): string {
 
 /** The walk by find, or undefined when find did not list everything. */
 export function findWalk(root: string, opts: WalkOptions, identity: boolean): Promise<CompactWalk | undefined> {
-  if (!FIND_WALKS) return Promise.resolve(undefined);
   const under = opts.under;
+  // (A working folder is a string for spawn: one that is not UTF-8 is walked in Node.)
+  if (!FIND_WALKS || (under !== undefined && !isPlainPath(under))) return Promise.resolve(undefined);
   const parser = new FindListingParser(opts.filter, { prefix: under ?? '', identity, known: opts.known });
   // Top-level names never walked are pruned: find does not even enter them.
   const prunes = under === undefined ? [...(opts.skipTopLevel ?? [])].flatMap((n) => ['-path', `./${literalPattern(n)}`, '-prune', '-o']) : [];

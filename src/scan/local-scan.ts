@@ -14,6 +14,7 @@ import { STATE_DIR } from './filter.js';
 import { inLanes } from '../util/lanes.js';
 import { walkLocal } from './find-walk.js';
 import type { CompactWalk } from './walk.js';
+import { fsPath } from '../util/path-bytes.js';
 
 export interface LocalHashing {
   /** Files hashed now whose hash may be cached (their stat is in their state's local entry). */
@@ -65,7 +66,7 @@ export async function hashLocalFiles(
   await inLanes(toHash, 8, async (s) => {
     const e = s.local as LocalFile;
     try {
-      e.hash = await hashLocalFile(`${root}/${s.path}`, e.size);
+      e.hash = await hashLocalFile(fsPath(`${root}/${s.path}`), e.size);
       result.hashedFiles++;
       result.hashedBytes += e.size;
       if (!isRacy(e.mtimeMs, opts.now)) result.statUpdates.push(s.path);

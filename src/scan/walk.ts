@@ -6,6 +6,7 @@ import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { ArxError, ConfigError, errnoCode } from '../errors.js';
 import { isTempName, type KnownBase, type ListFilter, type ListResult } from '../remote/types.js';
 import type { FilterSettings } from './filter.js';
+import { decodePath, fsPath } from '../util/path-bytes.js';
 import { takeWalkWorker, WALK_WORKER_FILE } from './warm-walkers.js';
 
 /** Serves as a scan entry and a remote entry alike, so no copies are made. */
@@ -61,7 +62,7 @@ export const ROOT = '';
  * thread-pool round trips of the async API.
  */
 export function walkInto(root: string, opts: WalkOptions, sink: WalkSink): WalkProblems {
-  const problems: WalkProblems = { unreadable: [], special: [], temporaries: [], tooLarge: [] };
+  const problems: WalkProblems = { unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] };
   const start = opts.under ?? '';
   const queue: string[] = [start];
   const filter = opts.filter;
@@ -71,7 +72,7 @@ export function walkInto(root: string, opts: WalkOptions, sink: WalkSink): WalkP
     const abs = rel === '' ? root : `${root}/${rel}`;
     let dirents: Dirent[];
     try {
-      dirents = readdirSync(abs, { withFileTypes: true });
+      dirents = readFolder(abs);
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT' || rel !== start) problems.unreadable.push(rel);
       continue;
@@ -90,24 +91,36 @@ export function walkInto(root: string, opts: WalkOptions, sink: WalkSink): WalkP
         if (filter?.excludeFile(path)) continue;
         let st: Stats | undefined;
         try {
-          st = lstatSync(`${abs}/${name}`);
+          st = lstatSync(fsPath(`${abs}/${name}`));
         } catch (err) {
           if (errnoCode(err) !== 'ENOENT') problems.unreadable.push(path);
           continue;
         }
         // Became a link or a special file since the folder was read: set aside, never "deleted".
         if (!st.isFile()) {
-          problems.special.push(path);
+          (st.isSymbolicLink() ? problems.links : problems.special).push(path);
           continue;
         }
         if (max !== undefined && st.size > max) problems.tooLarge.push(path);
         else sink(path, st);
       } else if (!(filter?.excludeFile(path) ?? false)) {
-        problems.special.push(path);
+        (d.isSymbolicLink() ? problems.links : problems.special).push(path);
       }
     }
   }
   return problems;
+}
+
+/**
+ * A folder's entries, their names as paths (see path-bytes.ts). Read as
+ * strings first (the fast way); only a folder with a name that is not UTF-8
+ * (decoded with U+FFFD) is read again as bytes.
+ */
+function readFolder(abs: string): Dirent[] {
+  const dirents = readdirSync(fsPath(abs), { withFileTypes: true });
+  if (!dirents.some((d) => d.name.includes('\uFFFD'))) return dirents;
+  const raw = readdirSync(fsPath(abs), { withFileTypes: true, encoding: 'buffer' });
+  return raw.map((d) => Object.assign(d, { name: decodePath(d.name as unknown as Buffer) }) as unknown as Dirent);
 }
 
 /** Walk `root` into a map of entries (see walkInto). */
@@ -231,7 +244,7 @@ function small(x: number): number {
 export function compactToResult(c: CompactWalk): WalkResult {
   const entries = new Map<string, WalkedEntry>();
   for (let i = 0; i < c.paths.length; i++) entries.set(c.paths[i]!, compactEntry(c, i));
-  return { entries, unreadable: c.unreadable, special: c.special, temporaries: c.temporaries, tooLarge: c.tooLarge };
+  return { entries, unreadable: c.unreadable, links: c.links, special: c.special, temporaries: c.temporaries, tooLarge: c.tooLarge };
 }
 
 /**

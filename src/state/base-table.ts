@@ -11,6 +11,7 @@
  * per path (see StateStore.baseSnapshot).
  */
 import { sameMtime, statMatches, type BaseEntry, type Side, type SideStat } from '../core/entry.js';
+import { decodePath } from '../util/path-bytes.js';
 import { PathIndex } from './path-index.js';
 import type { BaseRow } from './store.js';
 
@@ -76,7 +77,7 @@ export class BaseTable {
     return row === -1 ? undefined : row;
   }
 
-  /** The row of the path whose UTF-8 bytes are buf[start..end), or -1 (`hint`: the row it likely is). */
+  /** The row of the path whose bytes (see path-bytes.ts) are buf[start..end), or -1 (`hint`: the row it likely is). */
   rowOfBytes(buf: Uint8Array, start: number, end: number, hint = -1): number {
     return this.index.rowOfBytes(buf, start, end, hint);
   }
@@ -237,7 +238,7 @@ export class BaseTable {
     if (index === undefined) return undefined;
     table.index = index;
     // One decode and one split: far cheaper than a decode per path.
-    const paths = count === 0 ? [] : joined.toString('utf8').split('\0');
+    const paths = count === 0 ? [] : decodePath(joined).split('\0');
     if (paths.length !== count) return undefined;
     table.paths = paths;
     return table;

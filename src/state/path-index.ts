@@ -8,9 +8,11 @@
  * row, and removing a row moves the last one into its place. The bytes of
  * all paths sit in one growing buffer (a removed path's bytes stay unused).
  *
- * Invariant: a path is a well-formed string (what decoding a valid UTF-8 name
- * gives), so its bytes stand for it alone.
+ * Invariant: a path's bytes are its name's bytes on disk (pathBytes: plain
+ * UTF-8, or escaped bytes given back), so its bytes stand for it alone.
  */
+import { isPlainPath, pathBytes } from '../util/path-bytes.js';
+
 const EMPTY = 0;
 
 /** FNV-1a over bytes. */
@@ -112,9 +114,11 @@ export class PathIndex {
   add(path: string): number {
     const row = this.count;
     if (row === this.starts.length) this.growRows();
-    const length = Buffer.byteLength(path);
+    const escaped = isPlainPath(path) ? undefined : pathBytes(path);
+    const length = escaped === undefined ? Buffer.byteLength(path) : escaped.length;
     if (this.used + length > this.bytes.length) this.growBytes(length);
-    this.bytes.write(path, this.used, 'utf8');
+    if (escaped === undefined) this.bytes.write(path, this.used, 'utf8');
+    else escaped.copy(this.bytes, this.used);
     this.starts[row] = this.used;
     this.lengths[row] = length;
     this.used += length;
@@ -126,6 +130,10 @@ export class PathIndex {
 
   /** The row of `path`, or -1. */
   rowOf(path: string): number {
+    if (!isPlainPath(path)) {
+      const bytes = pathBytes(path);
+      return this.rowOfBytes(bytes, 0, bytes.length);
+    }
     if (path.length * 3 > this.scratch.length) this.scratch = Buffer.alloc(path.length * 3);
     const length = this.scratch.write(path, 0, 'utf8');
     return this.rowOfBytes(this.scratch, 0, length);

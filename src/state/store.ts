@@ -13,6 +13,18 @@ import { ArxError, errnoCode, PermissionDeniedError } from '../errors.js';
 import { BaseJournal, type JournalOp } from './base-journal.js';
 import { BaseTable, type BaseChange } from './base-table.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { decodePath, fsPath, pathBytes } from '../util/path-bytes.js';
+
+/**
+ * A path as a column value: its text, or for a path that is not UTF-8 its
+ * bytes as a BLOB (SQLite would store its escapes as text it cannot give
+ * back). A BLOB never equals a TEXT, so the two kinds never meet.
+ */
+const toColumn = fsPath;
+/** A path column as read (see toColumn). */
+function fromColumn(v: string | Buffer): string {
+  return typeof v === 'string' ? v : decodePath(v);
+}
 
 export interface StatCacheEntry {
   size: number;
@@ -218,8 +230,8 @@ export class StateStore {
   }
 
   private apply(op: JournalOp): void {
-    if (op[0] === 'delete') this.stmts.deleteBase.run(op[1], op[2]);
-    else this.stmts.putBase.run(...op.slice(1));
+    if (op[0] === 'delete') this.stmts.deleteBase.run(op[1], toColumn(op[2]));
+    else this.stmts.putBase.run(op[1], toColumn(op[2]), ...op.slice(3));
     if (this.tracked?.remoteId === op[1]) {
       const [, , path, kind, hash, ls, lm, lc, li, rs, rm, racy] = op as [string, string, string, ...(string | number | null)[]];
       this.track(op[0] === 'delete' ? { delete: op[2] } : { put: [path, kind === 'dir' ? 1 : 0, hash as string | null, ls as number, lm as number, lc as number | null, li as number | null, rs as number, rm as number, racy === 1 ? 1 : null] });
@@ -346,17 +358,21 @@ export class StateStore {
   }
 
   /** The base as raw rows (arrays are much cheaper than row objects; the kind comes as a number, no string per row). */
-  eachBaseRow(remoteId: string): IterableIterator<BaseRow> {
+  *eachBaseRow(remoteId: string): IterableIterator<BaseRow> {
     this.flushJournal();
-    return this.db
+    const rows = this.db
       .prepare("SELECT path, kind = 'dir', hash, local_size, local_mtime, local_ctime, local_ino, remote_size, remote_mtime, remote_racy FROM base WHERE remote_id = ?")
       .raw(true)
       .iterate(remoteId) as IterableIterator<BaseRow>;
+    for (const r of rows) {
+      if (typeof r[0] !== 'string') r[0] = fromColumn(r[0] as Buffer);
+      yield r;
+    }
   }
 
   getBase(remoteId: string, path: string): BaseEntry | undefined {
     this.flushJournal();
-    const r = this.stmts.getBase.get(remoteId, path) as BaseRow | undefined;
+    const r = this.stmts.getBase.get(remoteId, toColumn(path)) as BaseRow | undefined;
     return r === undefined ? undefined : baseFromRow(r);
   }
 
@@ -378,26 +394,30 @@ export class StateStore {
   /** Forget every base entry strictly below a folder ('/' sorts just before '0'). */
   deleteBaseUnder(remoteId: string, folder: string): void {
     this.flushJournal();
-    this.db.prepare('DELETE FROM base WHERE remote_id = ? AND path > ? AND path < ?').run(remoteId, `${folder}/`, `${folder}0`);
+    const remove = this.db.prepare('DELETE FROM base WHERE remote_id = ? AND path > ? AND path < ?');
+    remove.run(remoteId, `${folder}/`, `${folder}0`);
+    // Paths that are not UTF-8 are BLOBs (see toColumn), compared byte by byte.
+    const prefix = pathBytes(folder);
+    remove.run(remoteId, Buffer.concat([prefix, Buffer.from('/')]), Buffer.concat([prefix, Buffer.from('0')]));
     if (this.tracked?.remoteId === remoteId) this.track({ deleteUnder: folder });
   }
 
   loadStatCache(): Map<string, StatCacheEntry> {
     this.flushJournal();
-    const rows = this.db.prepare('SELECT path, size, mtime, ctime, ino, hash FROM stat_cache').raw(true).all() as [string, number, number, number, number, string][];
+    const rows = this.db.prepare('SELECT path, size, mtime, ctime, ino, hash FROM stat_cache').raw(true).all() as [string | Buffer, number, number, number, number, string][];
     const cache = new Map<string, StatCacheEntry>();
-    for (const r of rows) cache.set(r[0], { size: r[1], mtimeMs: r[2], ctimeMs: r[3], ino: r[4], hash: r[5] });
+    for (const r of rows) cache.set(fromColumn(r[0]), { size: r[1], mtimeMs: r[2], ctimeMs: r[3], ino: r[4], hash: r[5] });
     return cache;
   }
 
   putStat(path: string, e: StatCacheEntry): void {
     this.flushJournal();
-    this.stmts.putStat.run(path, e.size, e.mtimeMs, e.ctimeMs, e.ino, e.hash);
+    this.stmts.putStat.run(toColumn(path), e.size, e.mtimeMs, e.ctimeMs, e.ino, e.hash);
   }
 
   deleteStat(path: string): void {
     this.flushJournal();
-    this.stmts.deleteStat.run(path);
+    this.stmts.deleteStat.run(toColumn(path));
   }
 
   saveSync(remoteId: string, syncId: string, status: string, startTime: string, json: string): void {
@@ -440,15 +460,15 @@ export class StateStore {
 
   putConflict(remoteId: string, c: ConflictRecord): void {
     this.flushJournal();
-    this.stmts.putConflict.run(remoteId, c.path, c.kind, c.reason, c.sync_id, c.detected_at, JSON.stringify(c.local ?? null), JSON.stringify(c.remote ?? null));
+    this.stmts.putConflict.run(remoteId, toColumn(c.path), c.kind, c.reason, c.sync_id, c.detected_at, JSON.stringify(c.local ?? null), JSON.stringify(c.remote ?? null));
   }
 
   listConflicts(remoteId: string): ConflictRecord[] {
     const rows = this.db
       .prepare('SELECT path, kind, reason, sync_id, detected_at, local_json, remote_json FROM conflicts WHERE remote_id = ? ORDER BY path')
-      .all(remoteId) as { path: string; kind: string; reason: string; sync_id: string; detected_at: string; local_json: string; remote_json: string }[];
+      .all(remoteId) as { path: string | Buffer; kind: string; reason: string; sync_id: string; detected_at: string; local_json: string; remote_json: string }[];
     return rows.map((r) => ({
-      path: r.path,
+      path: fromColumn(r.path),
       kind: r.kind,
       reason: r.reason,
       sync_id: r.sync_id,
@@ -460,7 +480,7 @@ export class StateStore {
 
   deleteConflict(remoteId: string, path: string): void {
     this.flushJournal();
-    this.stmts.deleteConflict.run(remoteId, path);
+    this.stmts.deleteConflict.run(remoteId, toColumn(path));
   }
 }
 

@@ -17,6 +17,7 @@ import { ArxError, errnoCode, fsErrorToArx } from '../errors.js';
 import type { LocalFolderRemote } from '../remote/local/local-remote.js';
 import type { Remote } from '../remote/types.js';
 import { STATE_DIR } from '../scan/filter.js';
+import { fsPath } from '../util/path-bytes.js';
 
 export const BACKUPS_DIR = 'backups';
 export const MANIFEST = 'manifest.jsonl';
@@ -54,12 +55,12 @@ export class BackupStore {
   /** Where to keep a version: its own name, or `name.2`, `name.3`... when kept already (never overwrite a backup). */
   private async target(stored: string): Promise<string> {
     const dest = join(this.dir, stored);
-    await mkdir(dirname(dest), { recursive: true });
+    await mkdir(fsPath(dirname(dest)), { recursive: true });
     for (let i = 2, candidate = dest; ; candidate = `${dest}.${i++}`) if (!(await exists(candidate))) return candidate;
   }
 
   private async record(path: string, side: Side, dest: string): Promise<void> {
-    const st = await lstat(dest);
+    const st = await lstat(fsPath(dest));
     const entry: KeptVersion = { path, side, size: st.isFile() ? st.size : 0, kept_at: new Date().toISOString(), stored: dest.slice(this.dir.length + 1) };
     this.kept.push(entry);
     await appendFile(join(this.dir, MANIFEST), JSON.stringify(entry) + '\n');
@@ -99,7 +100,7 @@ export class BackupStore {
   async keepRemote(remote: Remote, path: string): Promise<void> {
     const dest = await this.target(`${REMOTE_PREFIX}/${path}`);
     try {
-      await pipeline(await remote.read(path), createWriteStream(dest, { flags: 'wx' }));
+      await pipeline(await remote.read(path), createWriteStream(fsPath(dest), { flags: 'wx' }));
     } catch (err) {
       throw fsErrorToArx(err, `backing up the remote version of ${path}`);
     }
@@ -110,7 +111,7 @@ export class BackupStore {
   async keepRemoteBytes(path: string, data: Buffer): Promise<void> {
     const dest = await this.target(`${REMOTE_PREFIX}/${path}`);
     try {
-      await writeFile(dest, data, { flag: 'wx' });
+      await writeFile(fsPath(dest), data, { flag: 'wx' });
     } catch (err) {
       throw fsErrorToArx(err, `keeping the remote version of ${path}`);
     }
@@ -164,7 +165,7 @@ export function pruneBackups(projectRoot: string, days: number, nowMs: number): 
 
 async function exists(p: string): Promise<boolean> {
   try {
-    await lstat(p);
+    await lstat(fsPath(p));
     return true;
   } catch {
     return false;

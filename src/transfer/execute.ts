@@ -61,6 +61,8 @@ export interface ExecResult {
   bytes: number;
   /** Actions left for the next sync because a side changed meanwhile. */
   skipped: { path: string; message: string }[];
+  /** Paths whose name the destination refused (NAME_NOT_STORABLE): skipped, and reported by name. */
+  unstorable: { path: string; side: 'local' | 'remote'; message: string }[];
   failed: { path: string; error: ArxError }[];
   /** Remote versions the arrival checks refused (nothing was written). */
   refused: ArrivalRefusedError[];
@@ -122,7 +124,7 @@ function releaseHeldBuffers(): void {
 const SCRATCH_BYTES = 256 * 1024;
 
 export class Executor {
-  private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, foldersDeleted: 0, bytes: 0, skipped: [], failed: [], refused: [] };
+  private readonly result: ExecResult = { uploaded: 0, downloaded: 0, deleted: 0, foldersCreated: 0, foldersDeleted: 0, bytes: 0, skipped: [], unstorable: [], failed: [], refused: [] };
 
   private bytesSinceRelease = 0;
 
@@ -198,6 +200,11 @@ export class Executor {
       }
       // Left for a later sync, not a failure: a side changed meanwhile, or a folder
       // to delete still holds files that are not synced (ignored ones).
+      if (error.code === 'NAME_NOT_STORABLE' && a.to !== undefined) {
+        this.result.unstorable.push({ path: a.path, side: a.to, message: error.message });
+        this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });
+        return;
+      }
       if (error.code === 'CHANGED_DURING_SYNC' || error.code === 'FOLDER_NOT_EMPTY') {
         this.result.skipped.push({ path: a.path, message: error.message });
         this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });

@@ -335,7 +335,7 @@ function scenarios(remote: () => RemoteKind): void {
       write(t.a, 'models/big3.ifc', 'z'.repeat(5000));
       const { code, status } = t.syncJson('a');
       expect(code).toBe(0);
-      expect(status.warnings).toContain('3 files were excluded due to size limits (sync.max_file_size)');
+      expect(status.warnings).toContain('3 files in the project folder were left out for being larger than sync.max_file_size (1000 B): models/big1.ifc, models/big2.ifc, models/big3.ifc');
       expect(existsSync(join(t.remote, 'models/small.ifc'))).toBe(true);
       expect(existsSync(join(t.remote, 'models/big1.ifc'))).toBe(false);
       // A synced file that grows past the limit is left alone on the other side, not deleted.

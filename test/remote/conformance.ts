@@ -654,6 +654,7 @@ export function remoteConformance(name: string, setup: () => Promise<Conformance
         const l = await remote.list();
         expect(l.entries.size).toBe(0);
         expect(l.unreadable).toEqual([]);
+        expect(l.links).toEqual([]);
         expect(l.special).toEqual([]);
         expect(l.temporaries).toEqual([]);
         expect(l.tooLarge).toEqual([]);
@@ -692,6 +693,7 @@ export function remoteConformance(name: string, setup: () => Promise<Conformance
           expect(l.entries.get(p)?.size, p).toBe(0);
         }
         expect(l.unreadable).toEqual([]);
+        expect(l.links).toEqual([]);
         expect(l.special).toEqual([]);
         expect(l.temporaries).toEqual([]);
         expect(l.tooLarge).toEqual([]);

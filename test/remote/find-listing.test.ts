@@ -66,7 +66,7 @@ describe('find listing parser', () => {
       'symbols/ahu 1, 世界.json': { kind: 'file', size: 12, mtimeMs: 1700000001000, hash: undefined },
       'line\nbreak.json': { kind: 'file', size: 2, mtimeMs: 1700000002000, hash: undefined },
     });
-    expect(l.special).toEqual(['link']);
+    expect(l.links).toEqual(['link']);
     expect(l.tooLarge).toEqual(['big.ifc']);
     expect(l.temporaries).toEqual(['.arx-tmp-w-abc-def']);
   });
@@ -97,21 +97,20 @@ describe('find listing parser', () => {
     expect(parse(SAMPLE + END + record('f', 1, '1', 'after'))).toBeUndefined();
   });
 
-  it('sets aside a name that is not UTF-8 (it could not be named again), and what is inside such a folder', () => {
+  it('lists a name that is not UTF-8 with its bytes escaped (U+DC80..U+DCFF), and what is inside such a folder', () => {
     const l = parseBytes([
       Buffer.from(record('f', 1, '1', 'ok-é.json')),
       Buffer.from('f 1 1 bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('.json\0'),
       GARBLED_FOLDER,
       Buffer.from(record('f', 1, '1', 'real-\uFFFD.json')),
     ]);
-    expect([...l.entries.keys()].sort()).toEqual(['ok-é.json', 'real-\uFFFD.json']);
-    expect(l.special).toEqual(['bad-\uFFFD\uFFFD.json', 'dir-\uFFFD']);
+    expect([...l.entries.keys()].sort()).toEqual(['bad-\uDCFF\uDCFE.json', 'dir-\uDCC3', 'dir-\uDCC3/in.json', 'ok-é.json', 'real-\uFFFD.json']);
+    expect(l.special).toEqual([]);
   });
 
-  it('never lists what is inside a folder that is not UTF-8, even where its decoded name is a real folder\'s', () => {
+  it('keeps a folder that is not UTF-8 apart from a real folder whose name is its U+FFFD reading', () => {
     const l = parseBytes([Buffer.from(record('d', 1, '1', 'dir-\uFFFD')), GARBLED_FOLDER, Buffer.from(record('f', 1, '1', 'dir-\uFFFD/real.json'))]);
-    expect([...l.entries.keys()].sort()).toEqual(['dir-\uFFFD', 'dir-\uFFFD/real.json']);
-    expect(l.special).toEqual(['dir-\uFFFD', 'dir-\uFFFD/in.json']);
+    expect([...l.entries.keys()].sort()).toEqual(['dir-\uDCC3', 'dir-\uDCC3/in.json', 'dir-\uFFFD', 'dir-\uFFFD/real.json']);
   });
 
   it('leaves out what still holds the base, noting its row, and lists the rest', () => {
@@ -134,7 +133,7 @@ describe('find listing parser', () => {
       const l = compactToResult(walk);
       expect([...l.entries.keys()].sort()).toEqual(['line\nbreak.json', 'symbols/changed.json']);
       // Problems are reported as ever.
-      expect(l.special).toEqual(['link']);
+      expect(l.links).toEqual(['link']);
       expect(l.tooLarge).toEqual(['big.ifc']);
     }
   });

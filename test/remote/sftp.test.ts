@@ -83,6 +83,7 @@ describe('SFTP listings', () => {
       expect(bySftp.listedBy).toBe('sftp');
       const view = (l: typeof a): unknown => ({
         entries: [...l.entries].sort(([x], [y]) => (x < y ? -1 : 1)),
+        links: [...l.links].sort(),
         special: [...l.special].sort(),
         temporaries: [...l.temporaries].sort(),
         tooLarge: [...l.tooLarge].sort(),
@@ -94,7 +95,7 @@ describe('SFTP listings', () => {
       expect([...a.entries.keys()]).toContain('empty/deeper');
       expect([...a.entries.keys()].some((p) => p.startsWith('node_modules') || p.endsWith('.log'))).toBe(false);
       expect(a.tooLarge).toEqual(['models/big.ifc']);
-      expect(a.special).toEqual(['link']);
+      expect(a.links).toEqual(['link']);
       expect(a.temporaries.length).toBe(2);
       // The quoted name ran nothing on the server.
       expect((await readdir(root)).includes('pwned')).toBe(false);

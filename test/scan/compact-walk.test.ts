@@ -14,7 +14,7 @@ describe('CompactWalkBuilder', () => {
         else built.file(path, i + 1, 1_000_000 + i, 2_000_000 + i, 7 + i);
         expected.push({ path, kind, size: kind === 'dir' ? 0 : i + 1 });
       }
-      const walk = built.finish({ unreadable: [], special: [], temporaries: [], tooLarge: [] });
+      const walk = built.finish({ unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] });
       expect(walk.paths.slice(0, 5000)).toEqual(expected.map((e) => e.path));
       for (let i = 0; i < expected.length; i++) {
         const e = compactEntry(walk, i);
@@ -27,7 +27,7 @@ describe('CompactWalkBuilder', () => {
     const built = new CompactWalkBuilder(5);
     for (let i = 0; i < 1024; i++) built.file(`f${i}`, 1, 1000, 1000, i + 1);
     built.dir('folder-at-the-growth-point');
-    const walk = built.finish({ unreadable: [], special: [], temporaries: [], tooLarge: [] });
+    const walk = built.finish({ unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] });
     expect(compactEntry(walk, 1024)).toEqual({ kind: 'dir', size: 0, mtimeMs: 0 });
   });
 });

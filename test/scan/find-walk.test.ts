@@ -85,7 +85,7 @@ function trickyTree(): string {
   return root;
 }
 
-type Normal = { entries: [string, unknown][]; unreadable: string[]; special: string[]; temporaries: string[]; tooLarge: string[] };
+type Normal = { entries: [string, unknown][]; unreadable: string[]; links: string[]; special: string[]; temporaries: string[]; tooLarge: string[] };
 
 /** A walk in a form to compare: entries and problem lists sorted by path. */
 function normal(c: CompactWalk): Normal {
@@ -94,6 +94,7 @@ function normal(c: CompactWalk): Normal {
   return {
     entries: [...r.entries].sort((a, b) => byPath(a[0], b[0])),
     unreadable: [...r.unreadable].sort(byPath),
+    links: [...r.links].sort(byPath),
     special: [...r.special].sort(byPath),
     temporaries: [...r.temporaries].sort(byPath),
     tooLarge: [...r.tooLarge].sort(byPath),
@@ -131,7 +132,8 @@ describe.runIf(process.platform === 'linux')('find walk of the project folder', 
       expect(listed, p).not.toContain(p);
     }
     expect(w.temporaries).toEqual(['.arx-tmp-d-1-2', '.arx-tmp-w-1-2', 'a/.arx-tmp-nested-1-2']);
-    expect(w.special).toEqual([...(fifoMade ? ['a/b/fifo'] : []), 'a/dangling', 'link-to-file', 'link-to-folder']);
+    expect(w.special).toEqual(fifoMade ? ['a/b/fifo'] : []);
+    expect(w.links).toEqual(['a/dangling', 'link-to-file', 'link-to-folder']);
     expect(w.tooLarge).toEqual(['a/b/big2.ifc', 'big.ifc']);
     expect(w.unreadable).toEqual([]);
     const top = w.entries.find((e) => e[0] === 'top.json')![1];
@@ -166,7 +168,7 @@ describe.runIf(process.platform === 'linux')('find walk of the project folder', 
     for (const under of ['a', 'a/b', 'hello? sausage', 'folder\nwith newline', 'empty-folder', 'times']) {
       for (const opts of [{ filter, skipTopLevel: SKIP, under }, { under, skipTopLevel: SKIP }]) {
         const w = await agreed(root, opts);
-        for (const p of [...paths(w), ...w.special, ...w.temporaries, ...w.tooLarge]) expect(p.startsWith(`${under}/`), p).toBe(true);
+        for (const p of [...paths(w), ...w.links, ...w.special, ...w.temporaries, ...w.tooLarge]) expect(p.startsWith(`${under}/`), p).toBe(true);
       }
     }
     const a = await agreed(root, { filter, under: 'a' });
@@ -203,8 +205,8 @@ describe.runIf(process.platform === 'linux')('find walk of the project folder', 
     const w = await agreed(link, { filter, skipTopLevel: SKIP });
     expect(w).toStrictEqual(await agreed(root, { filter, skipTopLevel: SKIP }));
     expect(paths(w)).toContain(UNICODE);
-    // Only the folder itself is followed: links inside stay special.
-    expect(w.special).toContain('link-to-folder');
+    // Only the folder itself is followed: links inside stay links.
+    expect(w.links).toContain('link-to-folder');
   });
 
   it('gives nothing for a project folder that does not exist, and the fallback walk is empty', async () => {
@@ -212,7 +214,7 @@ describe.runIf(process.platform === 'linux')('find walk of the project folder', 
     expect(await findWalk(missing, { filter, skipTopLevel: SKIP }, true)).toBeUndefined();
     const w = await walkLocal(missing, { filter, skipTopLevel: SKIP }, true, false);
     expect(w.paths).toEqual([]);
-    expect(normal(w)).toStrictEqual({ entries: [], unreadable: [], special: [], temporaries: [], tooLarge: [] });
+    expect(normal(w)).toStrictEqual({ entries: [], unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] });
   });
 
   it('gives nothing for a project folder that is a file or a link loop, and the Node walk reports the root unreadable', async () => {

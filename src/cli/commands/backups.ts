@@ -4,6 +4,7 @@ import { loadForRecovery, recoveryWarning } from '../../config/recovery.js';
 import type { Side } from '../../core/entry.js';
 import { restoreBackup } from '../../engine/restore.js';
 import { normaliseUserPath } from '../../remote/paths.js';
+import { parseShownPath, showPath } from '../../util/path-bytes.js';
 import { formatBytes, table } from '../../report/format.js';
 import { listBackupSets } from '../../transfer/backups.js';
 import { EXIT } from '../exit-codes.js';
@@ -23,7 +24,7 @@ export function registerBackups(program: Command): void {
         const problem = recoveryWarning(view);
         if (problem) warn(problem, g);
         const rows = listBackupSets(view.projectRoot).flatMap((set) =>
-          set.kept.map((k) => ({ sync_id: set.id, path: k.path, side: k.side, size: k.size, time: k.kept_at, location: `.arx/backups/${set.id}/${k.stored}` })),
+          set.kept.map((k) => ({ sync_id: set.id, path: showPath(k.path), side: k.side, size: k.size, time: k.kept_at, location: showPath(`.arx/backups/${set.id}/${k.stored}`) })),
         );
         if (opts.json) printJson(rows);
         else if (rows.length === 0) say('no backups');
@@ -47,9 +48,9 @@ export function registerBackups(program: Command): void {
         if (problem) warn(problem, g);
         // commander passes the variadic PATH... as one array after SYNC_ID.
         const [syncId, paths] = args as unknown as [string, string[] | undefined];
-        const res = await restoreBackup(view.projectRoot, syncId, (paths ?? []).map(normaliseUserPath), opts.side, new Date());
+        const res = await restoreBackup(view.projectRoot, syncId, (paths ?? []).map((p) => normaliseUserPath(parseShownPath(p))), opts.side, new Date());
         if (!g.quiet) {
-          for (const r of res.restored) say(`restored ${r.path} (${r.side} version)`);
+          for (const r of res.restored) say(`restored ${showPath(r.path)} (${r.side} version)`);
           for (const p of res.unchanged) say(`already as kept: ${p}`);
           if (res.backupSet) say(`the versions it replaced are kept in .arx/backups/${res.backupSet}/`);
           if (res.restored.length > 0) say('run arx sync to propagate the restored files');

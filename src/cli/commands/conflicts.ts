@@ -8,6 +8,7 @@ import { openStore } from '../../engine/session.js';
 import { remoteIdOf } from '../../remote/factory.js';
 import { normaliseUserPath } from '../../remote/paths.js';
 import { table } from '../../report/format.js';
+import { parseShownPath, showPath } from '../../util/path-bytes.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
 import { printJson, reportError, say, warn } from '../output.js';
@@ -15,9 +16,11 @@ import { isAbsolute, relative, resolve } from 'node:path';
 
 /**
  * The conflict a user means: a path as `arx conflicts` prints it (relative to
- * the project root), or one relative to the working folder inside the project.
+ * the project root, a name that is not UTF-8 escaped), or one relative to the
+ * working folder inside the project.
  */
-function conflictPathFromUser(cfg: EffectiveConfig, raw: string): string {
+function conflictPathFromUser(cfg: EffectiveConfig, shown: string): string {
+  const raw = parseShownPath(shown);
   const asPrinted = normaliseUserPath(raw);
   const fromCwd = relative(cfg.projectRoot, resolve(process.cwd(), raw));
   if (fromCwd === '' || fromCwd.startsWith('..') || isAbsolute(fromCwd)) return asPrinted;
@@ -46,10 +49,10 @@ export function registerConflicts(program: Command): void {
           // Conflicts are kept per remote: the configured one, or without a configuration the last one synced with.
           const remoteId = view.cfg ? remoteIdOf(view.cfg) : store.lastSyncRemoteId();
           const list = remoteId === undefined ? [] : store.listConflicts(remoteId);
-          if (opts.json) printJson(list);
+          if (opts.json) printJson(list.map((c) => ({ ...c, path: showPath(c.path) })));
           else if (list.length === 0) say('no open conflicts');
           else {
-            say(table([['PATH', 'KIND', 'REASON', 'SINCE'], ...list.map((c) => [c.path, c.kind, c.reason, c.sync_id])]));
+            say(table([['PATH', 'KIND', 'REASON', 'SINCE'], ...list.map((c) => [showPath(c.path), c.kind, c.reason, c.sync_id])]));
             say('\nsettle one with: arx resolve PATH --keep local|remote|both');
           }
           return EXIT.OK;
@@ -76,12 +79,12 @@ export function registerConflicts(program: Command): void {
         if (!g.quiet) {
           if (results.length === 0 && failures.length === 0) say('there are no open conflicts');
           for (const res of results) {
-            if (res.keep === 'both') say(`kept both: ${res.path} holds the local version, ${res.conflictCopy} the remote one (on both sides)`);
-            else say(`kept the ${res.keep} version of ${res.path} on both sides`);
-            for (const b of res.backups) say(`  the discarded ${b.side} version is in .arx/backups/${res.backupSet}/${b.stored} (arx restore ${res.backupSet} ${b.path})`);
+            if (res.keep === 'both') say(`kept both: ${showPath(res.path)} holds the local version, ${showPath(res.conflictCopy!)} the remote one (on both sides)`);
+            else say(`kept the ${res.keep} version of ${showPath(res.path)} on both sides`);
+            for (const b of res.backups) say(`  the discarded ${b.side} version is in .arx/backups/${res.backupSet}/${showPath(b.stored)} (arx restore ${res.backupSet} ${showPath(b.path)})`);
           }
         }
-        for (const f of failures) reportError(new ArxError(f.error.category, f.error.code, `${f.path}: ${f.error.message} (left open)`), g.verbose === true);
+        for (const f of failures) reportError(new ArxError(f.error.category, f.error.code, `${showPath(f.path)}: ${f.error.message} (left open)`), g.verbose === true);
         return failures.length > 0 ? exitCodeFor(failures[0]!.error.category) : EXIT.OK;
       }),
     );

@@ -29,7 +29,7 @@ const readFdAt = (fd: number, buf: Buffer, offset: number): Promise<number> =>
  * one buffer matters: a new buffer per small file is freed only by a full
  * garbage collection, and a hundred thousand of them add up.
  */
-export function readWholeSync(path: string, into?: Buffer, flags: number | string = 'r'): Buffer {
+export function readWholeSync(path: fs.PathLike, into?: Buffer, flags: number | string = 'r'): Buffer {
   const fd = fs.openSync(path, flags);
   try {
     if (into === undefined || fs.fstatSync(fd).size > into.length) return fs.readFileSync(fd);
@@ -48,7 +48,7 @@ const rename = promisify(fs.rename);
 const readWhole = promisify(fs.readFile) as (fd: number) => Promise<Buffer>;
 
 /** Create `path` (it must not exist), write all of `data`, set its mtime; returns its stat. Closes the file in every case. */
-async function writeNewFile(path: string, data: Buffer, mtimeMs: number): Promise<fs.Stats> {
+async function writeNewFile(path: fs.PathLike, data: Buffer, mtimeMs: number): Promise<fs.Stats> {
   const fd = await openFd(path, 'wx', 0o666);
   try {
     for (let off = 0; off < data.length; ) off += await write(fd, data, off, data.length - off);
@@ -62,10 +62,10 @@ async function writeNewFile(path: string, data: Buffer, mtimeMs: number): Promis
 
 export interface WholeFileIo {
   /** The whole file (never through a link as its last name); a view into `into` when it fits there (no new buffer per file). */
-  readWhole(path: string, into?: Buffer): Promise<Buffer>;
-  writeNewFile(path: string, data: Buffer, mtimeMs: number): Promise<fs.Stats>;
-  rename(from: string, to: string): Promise<void>;
-  lstat(path: string): Promise<fs.Stats>;
+  readWhole(path: fs.PathLike, into?: Buffer): Promise<Buffer>;
+  writeNewFile(path: fs.PathLike, data: Buffer, mtimeMs: number): Promise<fs.Stats>;
+  rename(from: fs.PathLike, to: fs.PathLike): Promise<void>;
+  lstat(path: fs.PathLike): Promise<fs.Stats>;
 }
 
 export const asyncIo: WholeFileIo = {

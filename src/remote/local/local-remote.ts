@@ -8,7 +8,7 @@
  * is never followed either (lstat, O_EXCL creates, O_NOFOLLOW reads).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, type PathLike, type Stats } from 'node:fs';
 import { copyFile, link, lutimes, mkdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { asyncIo, closeFd, lstat, openFd, READ_NOFOLLOW, readFd, readWholeSync, syncIo, type WholeFileIo } from './fd-io.js';
 import { isNetworkFolder } from './fs-kind.js';
@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { ArxError, errnoCode, fsErrorToArx, SymlinkInPathError } from '../../errors.js';
 import { walkLocal } from '../../scan/find-walk.js';
 import { compactToResult, type CompactWalk } from '../../scan/walk.js';
+import { decodePath, fsPath } from '../../util/path-bytes.js';
 import { assertSafeRelativePath } from '../paths.js';
 import { tempName, type FillSource, type KnownBase, type LocalFileSource, type ListFilter, type ListResult, type Remote, type RemoteEntry, type WriteOptions } from '../types.js';
 
@@ -66,11 +67,11 @@ export class LocalFolderRemote implements Remote {
     }
   }
 
-  /** Run `fn` with the path of `path` inside its held folder; the folder is released after (and, for a write, rechecked: see HeldFolder). */
-  private async within<T>(path: string, forWrite: boolean, fn: (at: string, folder: HeldFolder) => Promise<T>): Promise<T> {
+  /** Run `fn` with the path of `path` inside its held folder, as system calls take it (fsPath); the folder is released after (and, for a write, rechecked: see HeldFolder). */
+  private async within<T>(path: string, forWrite: boolean, fn: (at: PathLike, folder: HeldFolder) => Promise<T>): Promise<T> {
     const folder = this.parentOf(path, forWrite);
     try {
-      const result = await fn(`${folder.dir}/${splitPath(path)[1]}`, folder);
+      const result = await fn(fsPath(`${folder.dir}/${splitPath(path)[1]}`), folder);
       if (forWrite) folder.recheck();
       return result;
     } finally {
@@ -168,7 +169,7 @@ export class LocalFolderRemote implements Remote {
   async openSource(path: string): Promise<{ localFile: string; close(): void }> {
     try {
       return await this.within(path, false, async (at) => {
-        if (!haveProcFd()) return { localFile: at, close: () => undefined };
+        if (!haveProcFd()) return { localFile: this.abs(path), close: () => undefined };
         const fd = openSync(at, READ_NOFOLLOW);
         if (!fstatSync(fd).isFile()) {
           closeSync(fd);
@@ -191,8 +192,8 @@ export class LocalFolderRemote implements Remote {
       throw fsErrorToArx(err, `writing ${target}`);
     }
     try {
-      const at = `${folder.dir}/${splitPath(path)[1]}`;
-      const tmp = `${folder.dir}/${tempName(this.writer)}`;
+      const at = fsPath(`${folder.dir}/${splitPath(path)[1]}`);
+      const tmp = fsPath(`${folder.dir}/${tempName(this.writer)}`);
       let st: Stats;
       try {
         if (Buffer.isBuffer(data)) {
@@ -201,8 +202,8 @@ export class LocalFolderRemote implements Remote {
         } else if ('localFile' in data || 'fill' in data) {
           // Copied by the kernel (a clone where the filesystem can) or filled by a download,
           // then read back once to verify: no file data passes through JavaScript buffers.
-          if ('localFile' in data) await copyFile(data.localFile, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
-          else await data.fill(tmp);
+          if ('localFile' in data) await copyFile(fsPath(data.localFile), tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+          else await data.fill(typeof tmp === 'string' ? tmp : decodePath(tmp));
           await opts.verify?.(await hashLocalFile(tmp, undefined, READ_NOFOLLOW));
           const when = new Date(opts.mtimeMs);
           await lutimes(tmp, when, when);
@@ -293,10 +294,10 @@ export class LocalFolderRemote implements Remote {
   async putAside(path: string, dest: string, how: 'link' | 'move' | 'copy'): Promise<void> {
     this.checkRoot();
     await this.within(path, true, async (at) => {
-      if (how === 'link') await link(at, dest);
-      else if (how === 'copy') await copyFile(at, dest, fsConstants.COPYFILE_EXCL);
+      if (how === 'link') await link(at, fsPath(dest));
+      else if (how === 'copy') await copyFile(at, fsPath(dest), fsConstants.COPYFILE_EXCL);
       else {
-        await rename(at, dest);
+        await rename(at, fsPath(dest));
         this.tree.forget(path);
       }
     });
@@ -337,7 +338,7 @@ export const SMALL_FILE_BYTES = 1024 * 1024;
 const hashScratch = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES);
 
 /** `flags`: how to open it (READ_NOFOLLOW: never through a link as its last name). */
-export async function hashLocalFile(abs: string, size?: number, flags: number | string = 'r'): Promise<string> {
+export async function hashLocalFile(abs: PathLike, size?: number, flags: number | string = 'r'): Promise<string> {
   try {
     // Small files: one synchronous read beats the thread-pool round trips by far.
     // (Synchronous, so one shared buffer serves every call.)
@@ -353,6 +354,6 @@ export async function hashLocalFile(abs: string, size?: number, flags: number | 
     }
     return h.digest('hex');
   } catch (err) {
-    throw fsErrorToArx(err, `reading ${abs}`);
+    throw fsErrorToArx(err, `reading ${Buffer.isBuffer(abs) ? decodePath(abs) : String(abs)}`);
   }
 }

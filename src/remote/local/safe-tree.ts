@@ -27,6 +27,7 @@
  */
 import fs from 'node:fs';
 import { errnoCode, SymlinkInPathError } from '../../errors.js';
+import { fsPath } from '../../util/path-bytes.js';
 
 const DIR_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
 
@@ -35,7 +36,7 @@ export const MAX_HELD = 128;
 
 /** A folder held for the duration of one operation. */
 export interface HeldFolder {
-  /** The folder as a path for system calls: `/proc/self/fd/N`, or (fallback) the checked absolute path. */
+  /** The folder as a path: `/proc/self/fd/N`, or (fallback) the checked absolute path (for a system call, through fsPath). */
   readonly dir: string;
   /** Fallback only: the folder is still the one checked, reached without links (else SYMLINK_IN_PATH). */
   recheck(): void;
@@ -186,7 +187,7 @@ export class SafeTree {
       const at = `/proc/self/fd/${parent.fd}/${name}`;
       let fd: number;
       try {
-        fd = fs.openSync(at, DIR_FLAGS);
+        fd = fs.openSync(fsPath(at), DIR_FLAGS);
       } catch (err) {
         const code = errnoCode(err);
         if ((code === 'ENOTDIR' || code === 'ELOOP') && statOrUndefined(at, false)?.isSymbolicLink()) throw new SymlinkInPathError(`${this.root}/${rel}`, `${this.root}/${rel}`);
@@ -243,7 +244,7 @@ export class SafeTree {
     let path = this.root;
     for (const name of rel.split('/')) {
       path = `${path}/${name}`;
-      st = fs.lstatSync(path);
+      st = fs.lstatSync(fsPath(path));
       if (st.isSymbolicLink()) throw new SymlinkInPathError(`${this.root}/${rel}`, path);
       if (!st.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, ${path}`), { code: 'ENOTDIR' });
     }
@@ -257,7 +258,7 @@ function sameId(st: { dev: number; ino: number } | undefined, h: { dev: number; 
 
 function statOrUndefined(path: string, follow: boolean): fs.Stats | undefined {
   try {
-    return follow ? fs.statSync(path) : fs.lstatSync(path);
+    return follow ? fs.statSync(fsPath(path)) : fs.lstatSync(fsPath(path));
   } catch {
     return undefined;
   }

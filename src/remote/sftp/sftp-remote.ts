@@ -16,7 +16,7 @@
  * after a check, or while a batch unpacks) is still followed.
  */
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SFTPWrapper, Stats as SftpStats } from 'ssh2';
@@ -24,6 +24,8 @@ import { ArxError, ChangedDuringSyncError, PermissionDeniedError, SymlinkInPathE
 import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { inLanes } from '../../util/lanes.js';
 import { hashLocalFile } from '../local/local-remote.js';
+import { fsPath } from '../../util/path-bytes.js';
+import { needsBytes, wire, withBytePaths } from './byte-paths.js';
 import { assertSafeRelativePath } from '../paths.js';
 import {
   isTempName,
@@ -201,11 +203,15 @@ export class SftpRemote implements Remote {
       const fail = (err: ArxError): void => reject(err);
       this.inFlight.add(fail);
       try {
-        fn(sftp, (err, value) => {
-          this.inFlight.delete(fail);
-          if (err) reject(this.mapError(err, what));
-          else resolve(value as T);
-        });
+        const send = () =>
+          fn(sftp, (err, value) => {
+            this.inFlight.delete(fail);
+            if (err) reject(this.mapError(err, what));
+            else resolve(value as T);
+          });
+        // `what` names the request's paths: one that is not UTF-8 goes out as its bytes (see byte-paths.ts).
+        if (needsBytes(what)) withBytePaths(send);
+        else send();
       } catch (err) {
         this.inFlight.delete(fail);
         reject(this.mapError(err, what));
@@ -239,7 +245,7 @@ export class SftpRemote implements Remote {
 
   private async lstatAbs(abs: string, on?: SFTPWrapper): Promise<SftpStats | undefined> {
     try {
-      return await this.call<SftpStats>(`reading ${abs}`, (s, cb) => s.lstat(abs, cb), on);
+      return await this.call<SftpStats>(`reading ${abs}`, (s, cb) => s.lstat(wire(abs), cb), on);
     } catch (err) {
       if (err instanceof ArxError && err.code === 'NOT_FOUND') return undefined;
       throw err;
@@ -248,7 +254,7 @@ export class SftpRemote implements Remote {
 
   private async mkdirAbs(abs: string): Promise<void> {
     try {
-      await this.call<void>(`creating folder ${abs}`, (s, cb) => s.mkdir(abs, cb));
+      await this.call<void>(`creating folder ${abs}`, (s, cb) => s.mkdir(wire(abs), cb));
     } catch (err) {
       const st = await this.lstatAbs(abs);
       if (st !== undefined && kindOf(st.mode) === 'dir') return;
@@ -267,7 +273,8 @@ export class SftpRemote implements Remote {
   async listCompact(filter?: ListFilter, under?: string, known?: KnownBase): Promise<CompactWalk | ListResult> {
     const conn = await this.connect();
     if (under !== undefined) assertSafeRelativePath(under);
-    if (this.findListing) {
+    // (A command is a string: a folder that is not UTF-8 is listed over SFTP.)
+    if (this.findListing && (under === undefined || !needsBytes(under))) {
       const listed = await this.listByFind(conn, filter, under, known);
       if (listed !== undefined) {
         this.listedBy = 'find';
@@ -326,6 +333,19 @@ export class SftpRemote implements Remote {
     const conn = await this.connect();
     if (!this.batchUploads) return false;
     for (const f of files) assertSafeRelativePath(f.path);
+    // A tar header and the placing program take names as text: a path that is not UTF-8 is written on its own.
+    if (files.some((f) => needsBytes(f.path))) {
+      await inLanes(
+        files.filter((f) => needsBytes(f.path)),
+        4,
+        async (f) => onEach(f, await this.write(f.path, f.data, { mtimeMs: f.mtimeMs, expectAbsent: true }).catch((err: unknown) => {
+          if (err instanceof ArxError && err.category === 'network') throw err;
+          return err instanceof ArxError ? err : this.mapError(err, `writing ${this.abs(f.path)}`);
+        })),
+      );
+      files = files.filter((f) => !needsBytes(f.path));
+      if (files.length === 0) return true;
+    }
     // Every folder of the batch is checked now: a file below a link is not sent at all.
     const folders = new Set<string>();
     for (const f of files) for (let at = f.path.indexOf('/'); at > 0; at = f.path.indexOf('/', at + 1)) folders.add(f.path.slice(0, at));
@@ -408,14 +428,14 @@ export class SftpRemote implements Remote {
 
   /** Remove a file if it is there; only a lost connection is an error. */
   private async unlinkQuietly(abs: string): Promise<void> {
-    await this.call<void>(`removing ${abs}`, (s, cb) => s.unlink(abs, cb)).catch((err: unknown) => {
+    await this.call<void>(`removing ${abs}`, (s, cb) => s.unlink(wire(abs), cb)).catch((err: unknown) => {
       if (err instanceof ArxError && err.category === 'network') throw err;
     });
   }
 
   /** Breadth-first, a READDIR per folder, several folders at a time (spread over the channels). */
   private async listBySftp(filter: ListFilter | undefined, under: string | undefined): Promise<ListResult> {
-    const result: ListResult = { entries: new Map(), unreadable: [], special: [], temporaries: [], tooLarge: [] };
+    const result: ListResult = { entries: new Map(), unreadable: [], links: [], special: [], temporaries: [], tooLarge: [] };
     const max = filter?.maxFileSize;
     const start = under ?? '';
     let level = [start];
@@ -425,7 +445,7 @@ export class SftpRemote implements Remote {
         const abs = rel === '' ? this.root : this.abs(rel);
         let list: { filename: string; attrs: SftpStats }[];
         try {
-          list = await this.call(`listing ${abs}`, (s, cb) => s.readdir(abs, cb));
+          list = await this.call(`listing ${abs}`, (s, cb) => s.readdir(wire(abs), cb));
         } catch (err) {
           if (err instanceof ArxError && err.code === 'NOT_FOUND' && rel === start) return;
           if (err instanceof ArxError && err.category === 'network') throw err;
@@ -435,6 +455,11 @@ export class SftpRemote implements Remote {
         for (const { filename: name, attrs } of list) {
           if (name === '.' || name === '..') continue;
           const path = rel === '' ? name : `${rel}/${name}`;
+          // ssh2 decodes names as UTF-8: one that is not comes with U+FFFD and cannot be named again. Its state is unknown.
+          if (name.includes('\uFFFD')) {
+            result.unreadable.push(path);
+            continue;
+          }
           const kind = kindOf(attrs.mode);
           if (isTempName(name)) result.temporaries.push(path);
           else if (kind === 'dir') {
@@ -442,7 +467,7 @@ export class SftpRemote implements Remote {
             result.entries.set(path, { kind: 'dir', size: 0, mtimeMs: 0 });
             nextLevel.push(path);
           } else if (filter?.excludeFile(path)) continue;
-          else if (kind === 'other') result.special.push(path);
+          else if (kind === 'other') ((attrs.mode & S_IFMT) === S_IFLNK ? result.links : result.special).push(path);
           else if (max !== undefined && attrs.size > max) result.tooLarge.push(path);
           else result.entries.set(path, { kind: 'file', size: attrs.size, mtimeMs: attrs.mtime * 1000 });
         }
@@ -465,7 +490,9 @@ export class SftpRemote implements Remote {
     await this.realFolders(path);
     const st = await this.stat(path);
     if (st === undefined) throw new ArxError('remote', 'NOT_FOUND', `not found on ${this.ssh.host}: ${abs}`);
-    const stream = (await this.channel()).createReadStream(abs, { highWaterMark: 64 * 1024 });
+    const sftp = await this.channel();
+    // (The stream opens its file as it is made.)
+    const stream = needsBytes(abs) ? withBytePaths(() => sftp.createReadStream(wire(abs), { highWaterMark: 64 * 1024 })) : sftp.createReadStream(abs, { highWaterMark: 64 * 1024 });
     // ssh2 closes the handle after 'end' and emits a failed close as an error on a stream its
     // reader has already finished with. Readers attach their own listeners (pipeline, for await)
     // and still see every error; this one only keeps a late close failure from crashing the process.
@@ -476,14 +503,14 @@ export class SftpRemote implements Remote {
   async readAll(path: string): Promise<Buffer> {
     const abs = this.abs(path);
     await this.realFolders(path);
-    return this.call<Buffer>(`reading ${abs}`, (s, cb) => s.readFile(abs, cb));
+    return this.call<Buffer>(`reading ${abs}`, (s, cb) => s.readFile(wire(abs), cb));
   }
 
   /** Download with pipelined reads straight into a local file. */
   async download(path: string, localFile: string): Promise<void> {
     const abs = this.abs(path);
     await this.realFolders(path);
-    await this.call<void>(`downloading ${abs}`, (s, cb) => s.fastGet(abs, localFile, FAST, cb));
+    await this.call<void>(`downloading ${abs}`, (s, cb) => s.fastGet(wire(abs), localFile, FAST, cb));
   }
 
   async write(path: string, data: Readable | Buffer | LocalFileSource | FillSource, opts: WriteOptions): Promise<RemoteEntry> {
@@ -499,23 +526,26 @@ export class SftpRemote implements Remote {
         await opts.verify?.();
       } else if ('fill' in data) {
         throw new ArxError('internal', 'UNSUPPORTED', 'an SFTP remote cannot be filled from a download');
-      } else if ('localFile' in data) {
-        await this.call<void>(`uploading to ${tmp}`, (s, cb) => s.fastPut(data.localFile, tmp, FAST, cb));
-        size = statSync(data.localFile).size;
-        await opts.verify?.(await hashLocalFile(data.localFile));
+      } else if ('localFile' in data && !needsBytes(tmp)) {
+        await this.call<void>(`uploading to ${tmp}`, (s, cb) => s.fastPut(fsPath(data.localFile) as string, tmp, FAST, cb));
+        size = statSync(fsPath(data.localFile)).size;
+        await opts.verify?.(await hashLocalFile(fsPath(data.localFile)));
       } else {
+        // (Also a local file to a path that is not UTF-8: fastPut opens its target from a callback, see byte-paths.ts.)
+        const source = 'localFile' in data ? createReadStream(fsPath(data.localFile)) : data;
         const sftp = await this.channel();
         const h = createHash('sha256');
         let n = 0;
-        data.on('data', (c: Buffer) => {
+        source.on('data', (c: Buffer) => {
           h.update(c);
           n += c.length;
         });
-        await pipeline(data, sftp.createWriteStream(tmp, { flags: 'wx' }));
+        const sink = needsBytes(tmp) ? withBytePaths(() => sftp.createWriteStream(wire(tmp), { flags: 'wx' })) : sftp.createWriteStream(tmp, { flags: 'wx' });
+        await pipeline(source, sink);
         size = n;
         await opts.verify?.(h.digest('hex'));
       }
-      if (!Buffer.isBuffer(data)) await this.call<void>(`setting the time of ${tmp}`, (s, cb) => s.utimes(tmp, when, when, cb));
+      if (!Buffer.isBuffer(data)) await this.call<void>(`setting the time of ${tmp}`, (s, cb) => s.utimes(wire(tmp), when, when, cb));
       if (opts.expectAbsent) await this.createAbs(tmp, target);
       else await this.renameAbs(tmp, target);
     } catch (err) {
@@ -532,7 +562,7 @@ export class SftpRemote implements Remote {
    */
   private async writeSmall(abs: string, data: Buffer, mtimeSec: number): Promise<void> {
     const sftp = await this.channel();
-    const handle = await this.call<Buffer>(`creating ${abs}`, (s, cb) => s.open(abs, 'wx', cb), sftp);
+    const handle = await this.call<Buffer>(`creating ${abs}`, (s, cb) => s.open(wire(abs), 'wx', cb), sftp);
     const write = (): Promise<void> => this.call<void>(`writing ${abs}`, (s, cb) => s.write(handle, data, 0, data.length, 0, cb), sftp);
     const time = (): Promise<void> => this.call<void>(`setting the time of ${abs}`, (s, cb) => s.futimes(handle, mtimeSec, mtimeSec, cb), sftp);
     const close = (): Promise<void> => this.call<void>(`closing ${abs}`, (s, cb) => s.close(handle, cb), sftp);
@@ -553,7 +583,7 @@ export class SftpRemote implements Remote {
   /** Plain SFTP rename refuses an existing target: a create that cannot replace anything. */
   private async createAbs(from: string, to: string): Promise<void> {
     try {
-      await this.call<void>(`renaming ${from} to ${to}`, (s, cb) => s.rename(from, to, cb));
+      await this.call<void>(`renaming ${from} to ${to}`, (s, cb) => s.rename(wire(from), wire(to), cb));
     } catch (err) {
       if (err instanceof ArxError && err.category === 'network') throw err;
       if ((await this.lstatAbs(to)) !== undefined) throw new ArxError('remote', 'CHANGED_DURING_SYNC', `${to} appeared on ${this.ssh.host} while it was being synced; it will be synced next time`);
@@ -563,7 +593,7 @@ export class SftpRemote implements Remote {
 
   private async renameAbs(from: string, to: string): Promise<void> {
     // posix-rename replaces the target atomically; plain SFTP rename refuses an existing target.
-    await this.call<void>(`renaming ${from} to ${to}`, (s, cb) => s.ext_openssh_rename(from, to, cb));
+    await this.call<void>(`renaming ${from} to ${to}`, (s, cb) => s.ext_openssh_rename(wire(from), wire(to), cb));
   }
 
   async mkdir(path: string): Promise<void> {
@@ -578,15 +608,15 @@ export class SftpRemote implements Remote {
     if (st === undefined) return;
     if (kindOf(st.mode) === 'dir') {
       try {
-        await this.call<void>(`removing folder ${abs}`, (s, cb) => s.rmdir(abs, cb));
+        await this.call<void>(`removing folder ${abs}`, (s, cb) => s.rmdir(wire(abs), cb));
       } catch (err) {
         if (err instanceof ArxError && err.category === 'network') throw err;
-        const left = await this.call<unknown[]>(`listing ${abs}`, (s, cb) => s.readdir(abs, cb)).catch(() => []);
+        const left = await this.call<unknown[]>(`listing ${abs}`, (s, cb) => s.readdir(wire(abs), cb)).catch(() => []);
         if (left.length > 0) throw new ArxError('remote', 'FOLDER_NOT_EMPTY', `${abs} on ${this.ssh.host} was not removed: it holds files that are not synced (ignored or excluded)`);
         throw err;
       }
     } else {
-      await this.call<void>(`removing ${abs}`, (s, cb) => s.unlink(abs, cb)).catch((err: ArxError) => {
+      await this.call<void>(`removing ${abs}`, (s, cb) => s.unlink(wire(abs), cb)).catch((err: ArxError) => {
         if (err.code !== 'NOT_FOUND') throw err;
       });
     }
