@@ -11,6 +11,8 @@ export type ErrorCategory =
   | 'conflict'
   | 'command'
   | 'remote'
+  /** The project folder or its state (`.arx/`) on this machine: disk full, an I/O error. */
+  | 'local'
   | 'network'
   | 'permission'
   | 'safety'
@@ -129,27 +131,41 @@ export function isNotFound(err: unknown): boolean {
   return errnoCode(err) === 'ENOENT';
 }
 
-/** Turn a filesystem error into a typed error naming the path and what to do. */
-export function fsErrorToArx(err: unknown, what: string): ArxError {
-  if (err instanceof ArxError) return err;
+/** Where a filesystem error happened: the project folder (with `.arx/`) or the remote. */
+export type FsSide = 'local' | 'remote';
+
+/**
+ * Turn a filesystem error into a typed error naming the path and what to do.
+ * `side` picks the category of faults that are neither permission nor usage
+ * errors (not found, disk full, I/O): both map to exit 5.
+ */
+export function fsErrorToArx(err: unknown, what: string, side: FsSide = 'remote'): ArxError {
+  if (err instanceof ArxError) return onSide(err, side);
   const code = errnoCode(err);
   switch (code) {
     case 'EACCES':
     case 'EPERM':
       return new PermissionDeniedError(`permission denied: ${what}; check the file's owner and mode`);
     case 'ENOSPC':
-      return new ArxError('remote', 'DISK_FULL', `no space left on device: ${what}; free some space and sync again`);
+    case 'EDQUOT':
+      return new ArxError(side, 'DISK_FULL', `disk full (no space left on device): ${what}; free some space and sync again`);
     case 'EROFS':
       return new PermissionDeniedError(`read-only file system: ${what}`, 'READ_ONLY');
     case 'ENOENT':
     case 'ENOTDIR':
-      return new ArxError('remote', 'NOT_FOUND', `not found: ${what}`);
+      return new ArxError(side, 'NOT_FOUND', `not found: ${what}`);
     case 'ELOOP':
       // Opened with O_NOFOLLOW: the last name is a symbolic link.
-      return new ArxError('remote', 'SYMLINK_IN_PATH', `${what}: it is a symbolic link, and arx never writes or reads through one`);
+      return new ArxError(side, 'SYMLINK_IN_PATH', `${what}: it is a symbolic link, and arx never writes or reads through one`);
     default: {
       const msg = err instanceof Error ? err.message : String(err);
-      return new ArxError('remote', code ?? 'IO_ERROR', `${what}: ${msg}`, { cause: err });
+      return new ArxError(side, code ?? 'IO_ERROR', `${what}: ${msg}`, { cause: err });
     }
   }
+}
+
+/** A plain error of one side's category, as the other side's; typed subclasses and other categories stay as they are. */
+export function onSide(err: ArxError, side: FsSide): ArxError {
+  if (err.category === side || (err.category !== 'remote' && err.category !== 'local') || err.constructor !== ArxError) return err;
+  return new ArxError(side, err.code, err.message, { details: err.details, retryable: err.retryable, cause: err.cause });
 }

@@ -48,7 +48,7 @@ export function openLocalSession(projectRoot: string, command: string, now: Date
     // What a killed sync finished but had not yet put in the database.
     store.recoverJournal();
     const writer = writerTag(store);
-    const local = new LocalFolderRemote(projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true });
+    const local = new LocalFolderRemote(projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true, side: 'local' });
     const opened = store;
     return {
       stateDir,

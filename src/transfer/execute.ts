@@ -191,9 +191,11 @@ export class Executor {
       }
       // Left for a later sync, not a failure: a side changed meanwhile, or a folder
       // to delete still holds files that are not synced (ignored ones).
-      if (error.code === 'CHANGED_DURING_SYNC' || error.code === 'FOLDER_NOT_EMPTY') {
-        this.result.skipped.push({ path: a.path, message: error.message });
-        this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });
+      const vanished = error.code === 'NOT_FOUND' && (await this.vanished(error));
+      if (error.code === 'CHANGED_DURING_SYNC' || error.code === 'FOLDER_NOT_EMPTY' || vanished) {
+        const message = vanished ? `${a.path} vanished while it was being synced (${error.message}); it was left for the next sync` : error.message;
+        this.result.skipped.push({ path: a.path, message });
+        this.ctx.onEvent?.({ type: 'skipped', action: a, message });
         return;
       }
       this.result.failed.push({ path: a.path, error });
@@ -201,6 +203,16 @@ export class Executor {
       // Faults that will hit every remaining action too: stop here.
       if (error.category === 'network' || error.code === 'DISK_FULL' || error.code === 'ROOT_REPLACED') this.result.aborted ??= error;
     }
+  }
+
+  /**
+   * A file or folder deleted since the scan (rsync's "vanished"): the next sync
+   * sees it gone. Only while the remote folder itself is still there: a remote
+   * that went away as a whole is a fault, not a thousand vanished files.
+   */
+  private async vanished(error: ArxError): Promise<boolean> {
+    if (error.category === 'local') return true;
+    return this.ctx.sides.remote.rootExists().catch(() => false);
   }
 
   private commitRecords(actions: Action[]): void {
