@@ -2,6 +2,7 @@
  * Typed errors with stable codes. Only the CLI maps a category to an exit code
  * (see src/cli/exit-codes.ts); everything else throws these and stays silent.
  */
+import { statfsSync } from 'node:fs';
 
 /** The broad kind of failure; each maps to one documented exit code. */
 export type ErrorCategory =
@@ -149,6 +150,8 @@ export function fsErrorToArx(err: unknown, what: string, side: FsSide = 'remote'
     case 'ENOSPC':
     case 'EDQUOT':
       return new ArxError(side, 'DISK_FULL', `disk full (no space left on device): ${what}; free some space and sync again`);
+    case 'SQLITE_FULL':
+      return diskFullError(what);
     case 'EROFS':
       return new PermissionDeniedError(`read-only file system: ${what}`, 'READ_ONLY');
     case 'ENOENT':
@@ -168,4 +171,43 @@ export function fsErrorToArx(err: unknown, what: string, side: FsSide = 'remote'
 export function onSide(err: ArxError, side: FsSide): ArxError {
   if (err.category === side || (err.category !== 'remote' && err.category !== 'local') || err.constructor !== ArxError) return err;
   return new ArxError(side, err.code, err.message, { details: err.details, retryable: err.retryable, cause: err.cause });
+}
+
+/** The codes of a full disk: the system's, and SQLite's. */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/**
+ * Is this a full disk? Also an I/O error of SQLite (it reports a shared-memory
+ * file that cannot grow as SQLITE_IOERR_*) while `dir`'s disk has no space left.
+ */
+export function isDiskFull(err: unknown, dir?: string): boolean {
+  const code = errnoCode(err);
+  if (code === undefined) return false;
+  if (DISK_FULL_CODES.has(code)) return true;
+  if (!code.startsWith('SQLITE_IOERR') || dir === undefined) return false;
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
+}
+
+/** A disk-full error of the project side; `what` names the path. */
+export function diskFullError(what: string): ArxError {
+  return new ArxError('local', 'DISK_FULL', `disk full (no space left on device): ${what}; free some space and sync again`);
+}
+
+/**
+ * A thrown value that is not an ArxError, as one: a full disk is DISK_FULL on
+ * the project side (`what` names where, e.g. its state folder, which is probed
+ * for space); anything else unexpected is an internal error.
+ */
+export function unexpectedToArx(err: unknown, where?: { what: string; dir: string }): ArxError {
+  if (err instanceof ArxError) return err;
+  if (isDiskFull(err, where?.dir)) {
+    const path = typeof err === 'object' && err !== null && 'path' in err && typeof err.path === 'string' ? err.path : undefined;
+    return diskFullError(path ?? where?.what ?? 'writing to the disk');
+  }
+  return new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
 }

@@ -115,7 +115,7 @@ export class TrustStore {
       renameSync(tmp, this.file);
     } catch (err) {
       rmSync(tmp, { force: true });
-      throw fsErrorToArx(err, `writing the trust store ${this.file}`);
+      throw fsErrorToArx(err, `writing the trust store ${this.file}`, 'local');
     }
   }
 }

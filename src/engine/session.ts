@@ -23,9 +23,9 @@ export function stateDirOf(projectRoot: string): string {
   return join(projectRoot, STATE_DIR);
 }
 
-/** The store alone, for read-only commands (status, history, conflicts). */
+/** The store alone, read-only, for commands that only look (status, history, conflicts): see StateStore.openReadOnly. */
 export function openStore(project: { projectRoot: string }): StateStore {
-  return StateStore.open(stateDirOf(project.projectRoot));
+  return StateStore.openReadOnly(stateDirOf(project.projectRoot));
 }
 
 /** A session of the project folder alone (no remote, no configuration needed): for `arx restore`. */

@@ -13,7 +13,7 @@ import { checkSafety } from '../core/safety.js';
 import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult } from '../chain/run-chain.js';
 import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain/approval.js';
 import { chainApprovals } from '../chain/trust-store.js';
-import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
+import { ArxError, ConfigError, SafetyHaltError, unexpectedToArx } from '../errors.js';
 import { statusError, finishStatus, newStatus, redactStatus, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { buildFilter } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
@@ -51,9 +51,9 @@ export interface SyncOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function toArxError(err: unknown): ArxError {
-  if (err instanceof ArxError) return err;
-  return new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+/** `stateDir`: the project's state folder, where a full disk is most likely met. */
+export function toArxError(err: unknown, stateDir?: string): ArxError {
+  return unexpectedToArx(err, stateDir === undefined ? undefined : { what: `writing the project's state in ${stateDir}`, dir: stateDir });
 }
 
 export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Promise<SyncStatus> {
@@ -77,8 +77,12 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     const persist = async (): Promise<void> => {
       if (opts.dryRun) return;
       const shown = redactStatus(status);
-      session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(shown));
-      await saveStatusFile(session.stateDir, shown);
+      try {
+        session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(shown));
+        await saveStatusFile(session.stateDir, shown);
+      } catch (err) {
+        throw toArxError(err, session.stateDir);
+      }
     };
     const chains = opts.commands !== false;
     const env = opts.env ?? process.env;
@@ -110,7 +114,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
       try {
         await syncBody(session, status, opts, clock, early);
       } catch (err) {
-        const e = toArxError(err);
+        const e = toArxError(err, session.stateDir);
         if (e.category === 'cancelled') status.status = 'cancelled';
         status.errors.push(statusError(e));
       }

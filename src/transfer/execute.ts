@@ -10,7 +10,7 @@ import { Transform, type Readable } from 'node:stream';
 import { depth, isRacy, isRacyRemote, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
 import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
-import { ArrivalRefusedError, ArxError, ChangedDuringSyncError } from '../errors.js';
+import { ArrivalRefusedError, ArxError, ChangedDuringSyncError, unexpectedToArx } from '../errors.js';
 import { LocalFolderRemote, SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
 import type { BatchFile, FillSource, LocalFileSource, Remote, RemoteEntry } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
@@ -183,7 +183,7 @@ export class Executor {
     try {
       await fn(a);
     } catch (err) {
-      const error = err instanceof ArxError ? err : new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+      const error = unexpectedToArx(err, { what: `syncing ${a.path} (writing the project's state in ${this.ctx.store.stateDir})`, dir: this.ctx.store.stateDir });
       if (error instanceof ArrivalRefusedError) {
         this.result.refused.push(error);
         this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });

@@ -12,7 +12,7 @@ function writeError(err: unknown, label: string): ArxError {
   const code = errnoCode(err);
   if (code === 'EISDIR' || code === 'ENOTEMPTY') return new UsageError(`${label}: is a folder, expected a file`, 'NOT_A_FILE');
   if (code === 'ENOTDIR' || code === 'EEXIST') return new UsageError(`${label}: a part of the path is a file, not a folder`, 'NOT_A_FOLDER');
-  return fsErrorToArx(err, label);
+  return fsErrorToArx(err, label, 'local');
 }
 
 /** Write `content` to `file` atomically, creating its folder if needed. `label` names it in errors. */
