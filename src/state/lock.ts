@@ -27,7 +27,12 @@ export class ProjectLock {
   static acquire(stateDir: string, command: string, now: Date): ProjectLock {
     let db: Database.Database;
     try {
-      mkdirSync(stateDir, { recursive: true });
+      // Not recursive: the project folder exists, and a recursive mkdir reports a read-only disk as ENOENT.
+      mkdirSync(stateDir, { recursive: false });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw fsErrorToArx(err, `creating the project's state folder ${stateDir}`, 'local');
+    }
+    try {
       db = new Database(join(stateDir, 'lock.db'), { timeout: 0 });
     } catch (err) {
       throw fsErrorToArx(err, `opening the project lock in ${stateDir}`, 'local');
