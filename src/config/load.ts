@@ -209,7 +209,7 @@ export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
       'CONFIG_IN_PROJECT',
     );
   }
-  const globalRaw = readJsonFile(globalFile, env.ARX_CONFIG ? `${globalFile} (ARX_CONFIG)` : globalFile);
+  const globalRaw = readJsonFile(globalFile);
   if (globalRaw === undefined && env.ARX_CONFIG) {
     throw new ConfigError(`ARX_CONFIG names ${globalFile}, which does not exist`, 'CONFIG_MISSING');
   }
