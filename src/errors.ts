@@ -2,6 +2,7 @@
  * Typed errors with stable codes. Only the CLI maps a category to an exit code
  * (see src/cli/exit-codes.ts); everything else throws these and stays silent.
  */
+import { statfsSync } from 'node:fs';
 
 /** The broad kind of failure; each maps to one documented exit code. */
 export type ErrorCategory =
@@ -11,6 +12,8 @@ export type ErrorCategory =
   | 'conflict'
   | 'command'
   | 'remote'
+  /** The project folder or its state (`.arx/`) on this machine: disk full, an I/O error. */
+  | 'local'
   | 'network'
   | 'permission'
   | 'safety'
@@ -129,30 +132,85 @@ export function isNotFound(err: unknown): boolean {
   return errnoCode(err) === 'ENOENT';
 }
 
-/** Turn a filesystem error into a typed error naming the path and what to do. */
-export function fsErrorToArx(err: unknown, what: string): ArxError {
-  if (err instanceof ArxError) return err;
+/** Where a filesystem error happened: the project folder (with `.arx/`) or the remote. */
+export type FsSide = 'local' | 'remote';
+
+/**
+ * Turn a filesystem error into a typed error naming the path and what to do.
+ * `side` picks the category of faults that are neither permission nor usage
+ * errors (not found, disk full, I/O): both map to exit 5.
+ */
+export function fsErrorToArx(err: unknown, what: string, side: FsSide = 'remote'): ArxError {
+  if (err instanceof ArxError) return onSide(err, side);
   const code = errnoCode(err);
   switch (code) {
     case 'EACCES':
     case 'EPERM':
       return new PermissionDeniedError(`permission denied: ${what}; check the file's owner and mode`);
     case 'ENOSPC':
-      return new ArxError('remote', 'DISK_FULL', `no space left on device: ${what}; free some space and sync again`);
+    case 'EDQUOT':
+      return new ArxError(side, 'DISK_FULL', `disk full (no space left on device): ${what}; free some space and sync again`);
+    case 'SQLITE_FULL':
+      return diskFullError(what);
     case 'EROFS':
       return new PermissionDeniedError(`read-only file system: ${what}`, 'READ_ONLY');
     case 'ENOENT':
     case 'ENOTDIR':
-      return new ArxError('remote', 'NOT_FOUND', `not found: ${what}`);
+      return new ArxError(side, 'NOT_FOUND', `not found: ${what}`);
     case 'EILSEQ':
       // The file system accepts only names in its own encoding (vfat, a strict UTF-8 mount, some network shares).
-      return new ArxError('remote', 'NAME_NOT_STORABLE', `${what}: the file system refused the name (illegal byte sequence)`);
+      return new ArxError(side, 'NAME_NOT_STORABLE', `${what}: the file system refused the name (illegal byte sequence)`);
     case 'ELOOP':
       // Opened with O_NOFOLLOW: the last name is a symbolic link.
-      return new ArxError('remote', 'SYMLINK_IN_PATH', `${what}: it is a symbolic link, and arx never writes or reads through one`);
+      return new ArxError(side, 'SYMLINK_IN_PATH', `${what}: it is a symbolic link, and arx never writes or reads through one`);
     default: {
       const msg = err instanceof Error ? err.message : String(err);
-      return new ArxError('remote', code ?? 'IO_ERROR', `${what}: ${msg}`, { cause: err });
+      return new ArxError(side, code ?? 'IO_ERROR', `${what}: ${msg}`, { cause: err });
     }
   }
+}
+
+/** A plain error of one side's category, as the other side's; typed subclasses and other categories stay as they are. */
+export function onSide(err: ArxError, side: FsSide): ArxError {
+  if (err.category === side || (err.category !== 'remote' && err.category !== 'local') || err.constructor !== ArxError) return err;
+  return new ArxError(side, err.code, err.message, { details: err.details, retryable: err.retryable, cause: err.cause });
+}
+
+/** The codes of a full disk: the system's, and SQLite's. */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/**
+ * Is this a full disk? Also an I/O error of SQLite (it reports a shared-memory
+ * file that cannot grow as SQLITE_IOERR_*) while `dir`'s disk has no space left.
+ */
+export function isDiskFull(err: unknown, dir?: string): boolean {
+  const code = errnoCode(err);
+  if (code === undefined) return false;
+  if (DISK_FULL_CODES.has(code)) return true;
+  if (!code.startsWith('SQLITE_IOERR') || dir === undefined) return false;
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
+}
+
+/** A disk-full error of the project side; `what` names the path. */
+export function diskFullError(what: string): ArxError {
+  return new ArxError('local', 'DISK_FULL', `disk full (no space left on device): ${what}; free some space and sync again`);
+}
+
+/**
+ * A thrown value that is not an ArxError, as one: a full disk is DISK_FULL on
+ * the project side (`what` names where, e.g. its state folder, which is probed
+ * for space); anything else unexpected is an internal error.
+ */
+export function unexpectedToArx(err: unknown, where?: { what: string; dir: string }): ArxError {
+  if (err instanceof ArxError) return err;
+  if (isDiskFull(err, where?.dir)) {
+    const path = typeof err === 'object' && err !== null && 'path' in err && typeof err.path === 'string' ? err.path : undefined;
+    return diskFullError(path ?? where?.what ?? 'writing to the disk');
+  }
+  return new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
 }

@@ -4,13 +4,14 @@
  * by default ~/.local/state/arx/trust.json). It is never inside a project, so
  * nothing that travels with a project can approve anything.
  */
-import { chmodSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, errnoCode, fsErrorToArx } from '../errors.js';
+import { ConfigError, fsErrorToArx } from '../errors.js';
 import { parseJsonText } from '../config/json-file.js';
 import { tempName } from '../remote/types.js';
+import { readBoundedText } from '../util/bounded-file.js';
 import { approvalOf, PHASES, type ApprovedChain, type ChainApproval } from './approval.js';
 import type { CommandSpec } from '../config/schema.js';
 import type { ChainPhase } from './run-chain.js';
@@ -50,6 +51,9 @@ export function projectKey(projectRoot: string, projectId: string): { root: stri
   return { root, project_id: projectId };
 }
 
+/** The most the trust store may hold (many projects' approvals). */
+const TRUST_STORE_LIMIT = 16 * 1024 * 1024;
+
 export class TrustStore {
   private constructor(
     readonly file: string,
@@ -58,13 +62,8 @@ export class TrustStore {
 
   static open(env: NodeJS.ProcessEnv): TrustStore {
     const file = trustFile(env);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return new TrustStore(file, { version: 1, approvals: [] });
-      throw new ConfigError(`${file}: the trust store cannot be read (${errnoCode(err) ?? String(err)})`, 'TRUST_STORE_UNREADABLE');
-    }
+    const text = readBoundedText(file, { label: `the trust store ${file}`, limit: TRUST_STORE_LIMIT, code: 'TRUST_STORE' });
+    if (text === undefined) return new TrustStore(file, { version: 1, approvals: [] });
     const parsed = fileSchema.safeParse(parseJsonText(text, file));
     if (!parsed.success) {
       throw new ConfigError(`${file}: the trust store is damaged; remove it (every project's command chains then need \`arx trust\` again)`, 'TRUST_STORE_DAMAGED');
@@ -116,7 +115,7 @@ export class TrustStore {
       renameSync(tmp, this.file);
     } catch (err) {
       rmSync(tmp, { force: true });
-      throw fsErrorToArx(err, `writing the trust store ${this.file}`);
+      throw fsErrorToArx(err, `writing the trust store ${this.file}`, 'local');
     }
   }
 }

@@ -25,6 +25,7 @@ export function exitCodeFor(category: ErrorCategory): number {
     case 'command':
       return EXIT.COMMAND_FAILED;
     case 'remote':
+    case 'local':
     case 'network':
       return EXIT.REMOTE;
     case 'permission':

@@ -1,5 +1,5 @@
 /** How the CLI talks: results on stdout, messages and errors on stderr. */
-import { ArxError } from '../errors.js';
+import { ArxError, isDiskFull, unexpectedToArx } from '../errors.js';
 import { showText } from '../util/path-bytes.js';
 import { redactText } from '../util/redact.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
@@ -23,7 +23,9 @@ export function warn(text: string, opts: GlobalOptions = {}): void {
 }
 
 /** One clear line per error; --verbose adds details (and the stack of internal errors). Secrets and URLs masked. */
-export function reportError(err: unknown, verbose: boolean): number {
+export function reportError(thrown: unknown, verbose: boolean): number {
+  // A full disk is never an internal error, wherever it was met.
+  const err = !(thrown instanceof ArxError) && isDiskFull(thrown) ? unexpectedToArx(thrown) : thrown;
   const put = (text: string): boolean => process.stderr.write(showText(redactText(text)) + '\n');
   if (err instanceof ArxError) {
     put(`arx: error: ${err.message}`);

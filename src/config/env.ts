@@ -2,10 +2,10 @@
  * The environment layer: `.env`, then `.env.<ARX_ENV>`, then the process
  * environment. Each ARX_* variable maps to one configuration key.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { ConfigError, errnoCode } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 import { CONFLICT_POLICIES, envLayerSchema, REMOTE_TYPES, parseSize } from './schema.js';
 import { validateLayer } from './validate.js';
 
@@ -91,12 +91,8 @@ export function envToLayer(vars: Record<string, string | undefined>, label: stri
 
 /** Parse a dotenv file; undefined when it does not exist. */
 export function readDotenv(path: string): Record<string, string> | undefined {
-  try {
-    return parseDotenv(readFileSync(path));
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw new ConfigError(`${path}: cannot be read (${errnoCode(err) ?? String(err)})`, 'CONFIG_UNREADABLE');
-  }
+  const data = readBoundedFile(path);
+  return data === undefined ? undefined : parseDotenv(data);
 }
 
 export interface EnvLayer {

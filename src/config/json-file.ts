@@ -1,7 +1,7 @@
 /** Read a JSON file, turning syntax errors into messages with line and column. */
-import { readFileSync } from 'node:fs';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { ConfigError, errnoCode } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { readBoundedText, type BoundedReadOptions } from '../util/bounded-file.js';
 
 /** 1-based line and column of a character offset. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -48,15 +48,8 @@ export function parseJsonText(text: string, label: string): unknown {
   }
 }
 
-/** Read and parse a JSON file; undefined when it does not exist. */
-export function readJsonFile(path: string, label = path): unknown | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    if (errnoCode(err) === 'EISDIR') throw new ConfigError(`${label}: is a folder, expected a JSON file`, 'CONFIG_UNREADABLE');
-    throw new ConfigError(`${label}: cannot be read (${errnoCode(err) ?? String(err)})`, 'CONFIG_UNREADABLE');
-  }
-  return parseJsonText(text, label);
+/** Read and parse a JSON file (a regular file of bounded size, see bounded-file.ts); undefined when it does not exist. */
+export function readJsonFile(path: string, label = path, limit?: BoundedReadOptions['limit']): unknown | undefined {
+  const text = readBoundedText(path, { label, limit });
+  return text === undefined ? undefined : parseJsonText(text, label);
 }

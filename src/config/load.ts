@@ -13,6 +13,7 @@ import { readJsonFile } from './json-file.js';
 import { mergeLayers, type Layer, type Sources } from './merge.js';
 import {
   globalConfigSchema,
+  hasControlCharacter,
   parseSize,
   projectConfigSchema,
   type CommandSpec,
@@ -198,6 +199,9 @@ export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
   const projectFile = join(projectRoot, PROJECT_FILE);
   const warnings: string[] = [];
 
+  if (env.ARX_CONFIG !== undefined && hasControlCharacter(env.ARX_CONFIG)) {
+    throw new ConfigError(`ARX_CONFIG: must not contain control characters (such as a tab or a line break), got ${JSON.stringify(env.ARX_CONFIG)}`, 'CONFIG_INVALID');
+  }
   const globalFile = env.ARX_CONFIG ? resolve(opts.cwd ?? process.cwd(), expandHome(env.ARX_CONFIG, env)) : join(homeOf(env), '.arxconfig.json');
   if (travelsWith(projectRoot, globalFile)) {
     throw new ConfigError(

@@ -6,6 +6,19 @@
 import * as z from 'zod';
 import { POLICIES, type Policy } from '../core/conflict.js';
 
+/** Control characters (NUL included): never part of a path, a host, a user name or a pattern. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function hasControlCharacter(s: string): boolean {
+  return CONTROL.test(s);
+}
+
+/** A setting that names a path (or a host, a user, a pattern): no control characters. */
+const withoutControl = () => z.string().refine((s) => !CONTROL.test(s), 'must not contain control characters (such as NUL, a tab or a line break)');
+
+/** The same, not empty. */
+const plainText = () => withoutControl().min(1);
+
 const SIZE_UNITS: Record<string, number> = {
   b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
   kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
@@ -35,7 +48,11 @@ export const COMMAND_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const commandSchema = z.strictObject({
   name: z.string().regex(COMMAND_NAME, 'expected a name of letters, digits, "_", "." or "-" (at most 64, e.g. "validate_symbols")'),
-  command: z.string().trim().min(1, 'expected the shell command to run, e.g. "arx validate-symbols"'),
+  command: z
+    .string()
+    .trim()
+    .min(1, 'expected the shell command to run, e.g. "arx validate-symbols"')
+    .refine((c) => !c.includes('\u0000'), 'must not contain a NUL character'),
   /** Seconds. */
   timeout: z.number().positive().max(86_400).optional(),
   required: z.boolean().optional(),
@@ -71,12 +88,12 @@ const channelSchema = z.strictObject({
 
 const remoteSchema = z.strictObject({
   type: z.enum(REMOTE_TYPES).optional(),
-  path: z.string().min(1).optional(),
-  host: z.string().min(1).optional(),
+  path: plainText().optional(),
+  host: plainText().optional(),
   port: z.number().int().min(1).max(65535).optional(),
-  username: z.string().min(1).optional(),
-  key_file: z.string().min(1).optional(),
-  known_hosts: z.string().min(1).optional(),
+  username: plainText().optional(),
+  key_file: plainText().optional(),
+  known_hosts: plainText().optional(),
   host_key_policy: z.enum(['strict', 'accept-new']).optional(),
   retries: z.number().int().min(0).max(50).optional(),
   retry_base_ms: z.number().int().min(1).optional(),
@@ -87,21 +104,18 @@ const syncSchema = z.strictObject({
   interval: z.number().int().positive().optional(),
   conflict_resolution: z.enum(CONFLICT_POLICIES).optional(),
   auto_backup: z.boolean().optional(),
-  remote_path: z
-    .string()
-    .min(1)
+  remote_path: plainText()
     .refine((p) => !p.split(/[\\/]+/).includes('..'), 'must not contain ".." (it is a folder inside the remote)')
-    .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), 'must not contain control characters')
     .optional(),
-  include_patterns: z.array(z.string()).optional(),
-  exclude_patterns: z.array(z.string()).optional(),
+  include_patterns: z.array(withoutControl()).optional(),
+  exclude_patterns: z.array(withoutControl()).optional(),
   parallel: z.number().int().min(1).max(64).optional(),
   max_file_size: sizeSchema.optional(),
   max_delete_percent: z.number().min(0).max(100).optional(),
   conflict_rules: z
     .array(
       z.strictObject({
-        pattern: z.string().min(1),
+        pattern: plainText(),
         policy: z.enum(POLICIES as [Policy, ...Policy[]]),
       }),
     )

@@ -10,12 +10,15 @@ import { projectFileProblem } from '../config/project-file-check.js';
 import { ArrivalRefusedError } from '../errors.js';
 import type { Action } from '../core/reconcile.js';
 import type { Remote } from '../remote/types.js';
-import { IGNORE_FILE } from '../scan/filter.js';
+import { IGNORE_FILE, IGNORE_FILE_LIMIT } from '../scan/filter.js';
+import { CONFIG_FILE_LIMIT, describeSize } from '../util/bounded-file.js';
 import { describeLineProblems, ignoreLineProblems } from '../scan/patterns.js';
 import type { BackupStore } from '../transfer/backups.js';
 
-/** A checked file larger than this is refused unread. */
-export const MAX_CHECKED_BYTES = 64 * 1024 * 1024;
+/** A checked file larger than this is refused unread: the most arx reads from that file locally (see bounded-file.ts). */
+export function maxCheckedBytes(path: string): number {
+  return path === PROJECT_FILE ? CONFIG_FILE_LIMIT : IGNORE_FILE_LIMIT;
+}
 
 /** The files arx reads its own settings from (top level only). */
 export function isCheckedFile(path: string): boolean {
@@ -40,7 +43,7 @@ export const arrivalCheck = {
   applies: isCheckedFile,
   /** Throws ArrivalRefusedError (with the data) when this version may not land. */
   check(path: string, size: number, data?: Buffer): void {
-    if (size > MAX_CHECKED_BYTES) throw new ArrivalRefusedError(path, `the remote version of ${path} is larger than ${MAX_CHECKED_BYTES / 1024 / 1024} MiB`);
+    if (size > maxCheckedBytes(path)) throw new ArrivalRefusedError(path, `the remote version of ${path} is larger than ${describeSize(maxCheckedBytes(path))}`);
     if (data === undefined) return;
     const problem = checkedFileProblem(path, data, `the remote version of ${path}`);
     if (problem !== undefined) throw new ArrivalRefusedError(path, problem, data);

@@ -23,9 +23,9 @@ export function stateDirOf(projectRoot: string): string {
   return join(projectRoot, STATE_DIR);
 }
 
-/** The store alone, for read-only commands (status, history, conflicts). */
+/** The store alone, read-only, for commands that only look (status, history, conflicts): see StateStore.openReadOnly. */
 export function openStore(project: { projectRoot: string }): StateStore {
-  return StateStore.open(stateDirOf(project.projectRoot));
+  return StateStore.openReadOnly(stateDirOf(project.projectRoot));
 }
 
 /** A session of the project folder alone (no remote, no configuration needed): for `arx restore`. */
@@ -48,7 +48,7 @@ export function openLocalSession(projectRoot: string, command: string, now: Date
     // What a killed sync finished but had not yet put in the database.
     store.recoverJournal();
     const writer = writerTag(store);
-    const local = new LocalFolderRemote(projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true });
+    const local = new LocalFolderRemote(projectRoot, { writer, hiddenTopLevel: new Set([STATE_DIR]), identity: true, side: 'local' });
     const opened = store;
     return {
       stateDir,

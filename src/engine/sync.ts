@@ -14,7 +14,7 @@ import { choosePolicy } from '../core/conflict.js';
 import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult } from '../chain/run-chain.js';
 import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain/approval.js';
 import { chainApprovals } from '../chain/trust-store.js';
-import { ArxError, ConfigError, SafetyHaltError } from '../errors.js';
+import { ArxError, ConfigError, SafetyHaltError, unexpectedToArx } from '../errors.js';
 import { statusError, finishStatus, newStatus, redactStatus, showPaths, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { showPath } from '../util/path-bytes.js';
 import { formatBytes } from '../report/format.js';
@@ -60,9 +60,9 @@ export interface SyncOptions {
   narrowed?: boolean;
 }
 
-export function toArxError(err: unknown): ArxError {
-  if (err instanceof ArxError) return err;
-  return new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+/** `stateDir`: the project's state folder, where a full disk is most likely met. */
+export function toArxError(err: unknown, stateDir?: string): ArxError {
+  return unexpectedToArx(err, stateDir === undefined ? undefined : { what: `writing the project's state in ${stateDir}`, dir: stateDir });
 }
 
 export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Promise<SyncStatus> {
@@ -86,8 +86,12 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     const persist = async (): Promise<void> => {
       if (opts.dryRun) return;
       const shown = redactStatus(showPaths(status));
-      session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(shown));
-      await saveStatusFile(session.stateDir, shown);
+      try {
+        session.store.saveSync(session.remoteId, status.sync_id, status.status, status.start_time, JSON.stringify(shown));
+        await saveStatusFile(session.stateDir, shown);
+      } catch (err) {
+        throw toArxError(err, session.stateDir);
+      }
     };
     const chains = opts.commands !== false;
     const env = opts.env ?? process.env;
@@ -119,7 +123,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
       try {
         await syncBody(session, status, opts, clock, early);
       } catch (err) {
-        const e = toArxError(err);
+        const e = toArxError(err, session.stateDir);
         if (e.category === 'cancelled') status.status = 'cancelled';
         status.errors.push(statusError(e));
       }

@@ -1,9 +1,9 @@
 /** `arx init`: lay out a new Arxos project. Never overwrites an existing arxfile.json. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { userInfo } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { PROJECT_FILE } from '../config/load.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ArxError, ConfigError, errnoCode, fsErrorToArx, UsageError } from '../errors.js';
 import { IGNORE_FILE } from '../scan/filter.js';
 import type { CommandSpec } from '../config/schema.js';
 
@@ -46,16 +46,12 @@ export function initProject(dir: string, opts: { projectId?: string; name?: stri
     throw new ConfigError(`--project-id ${JSON.stringify(projectId)}: use letters, digits, ".", "_" or "-" (no slashes or spaces)`);
   }
   const created: string[] = [];
-  mkdirSync(root, { recursive: true });
+  makeFolders(root);
   for (const folder of PROJECT_FOLDERS) {
-    const abs = join(root, folder);
-    if (!existsSync(abs)) {
-      mkdirSync(abs, { recursive: true });
-      created.push(`${folder}/`);
-    }
+    if (makeFolders(join(root, folder))) created.push(`${folder}/`);
   }
   if (!existsSync(join(root, IGNORE_FILE))) {
-    writeFileSync(join(root, IGNORE_FILE), DEFAULT_ARXIGNORE);
+    attempt(`creating ${join(root, IGNORE_FILE)}`, () => writeFileSync(join(root, IGNORE_FILE), DEFAULT_ARXIGNORE));
     created.push(IGNORE_FILE);
   }
   const arxfile = {
@@ -83,9 +79,60 @@ export function initProject(dir: string, opts: { projectId?: string; name?: stri
     metadata: { created: opts.now.toISOString() },
   };
   // 'wx': if another process created it meanwhile, fail rather than overwrite.
-  writeFileSync(file, JSON.stringify(arxfile, null, 2) + '\n', { flag: 'wx' });
+  attempt(`creating ${file}`, () => writeFileSync(file, JSON.stringify(arxfile, null, 2) + '\n', { flag: 'wx' }));
   created.push(PROJECT_FILE);
   return { root, projectId, created, commands: arxfile.commands };
+}
+
+/** A fault while laying out the project: permission (exit 6), disk full (exit 5), else a usage error naming the path (exit 2). */
+function attempt<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ArxError) throw err;
+    const code = errnoCode(err);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOSPC' || code === 'EDQUOT') throw fsErrorToArx(err, what, 'local');
+    if (code === 'EEXIST') throw new UsageError(`${what}: it appeared meanwhile (another arx init?); nothing was overwritten`, 'ALREADY_INITIALISED');
+    throw new UsageError(`${what}: not possible here (${code ?? String(err)})`, 'INIT_FAILED');
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    // ENOTDIR: a file on the way, which the caller meets going up.
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    return attempt(`reading ${path}`, () => {
+      throw err;
+    });
+  }
+}
+
+/**
+ * Create `dir` and its missing parents, one name at a time (Node's recursive
+ * mkdir never returns under /proc); true when `dir` was created. A file in the
+ * way is a usage error naming it.
+ */
+function makeFolders(dir: string): boolean {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const st = statOrUndefined(d);
+    if (st?.isDirectory()) break;
+    if (st !== undefined) throw new UsageError(`${d} is a file, not a folder; arx init needs a folder for the project (--project DIR)`, 'NOT_A_FOLDER');
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    attempt(`creating the folder ${d}`, () => {
+      try {
+        mkdirSync(d);
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST' || !statSync(d).isDirectory()) throw err;
+      }
+    });
+  }
+  return missing.length > 0;
 }
 
 function safeUser(): string {

@@ -66,7 +66,7 @@ export function countFiles(root: string): ProjectReport['files'] {
     try {
       dirents = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
     } catch (err) {
-      throw fsErrorToArx(err, rel === '' ? root : `${rel}/`);
+      throw fsErrorToArx(err, rel === '' ? root : `${rel}/`, 'local');
     }
     for (const d of dirents) {
       if (isTempName(d.name)) continue;
@@ -79,7 +79,7 @@ export function countFiles(root: string): ProjectReport['files'] {
           size = statSync(join(root, path)).size;
         } catch (err) {
           if (errnoCode(err) === 'ENOENT') continue; // removed meanwhile
-          throw fsErrorToArx(err, path);
+          throw fsErrorToArx(err, path, 'local');
         }
         const top = path.slice(0, path.indexOf('/'));
         const area: Area = (FOLDERS as readonly string[]).includes(top) ? (top as Area) : 'other';
@@ -123,7 +123,7 @@ const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 export function recentSyncs(root: string, limit = HISTORY_LIMIT): SyncSummary[] {
   const stateDir = join(root, STATE_DIR);
   if (!existsSync(join(stateDir, STATE_DB))) return [];
-  const store = StateStore.open(stateDir);
+  const store = StateStore.openReadOnly(stateDir);
   try {
     return store.listSyncs(limit).map((row) => {
       let s: Record<string, unknown> = {};

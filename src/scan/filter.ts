@@ -3,16 +3,18 @@
  * `sync.include_patterns`, all with gitignore semantics, plus names that are
  * never synced (arx's own state, secrets in .env files, temporaries).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { ConfigError, errnoCode } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { ListFilter, NameRule } from '../remote/types.js';
 import { allNameOnly, NameMatcher } from './name-matcher.js';
 import { patternListProblem, usableIgnoreLines } from './patterns.js';
+import { readBoundedText } from '../util/bounded-file.js';
 
 export const IGNORE_FILE = '.arxignore';
 export const STATE_DIR = '.arx';
+/** The most `.arxignore` may hold (10,000 patterns of 4,096 characters fit). */
+export const IGNORE_FILE_LIMIT = 64 * 1024 * 1024;
 
 /** Never synced, whatever the patterns say: state, and .env files (they hold secrets). Top level only. */
 export function alwaysExcluded(path: string): boolean {
@@ -40,12 +42,7 @@ export interface PathFilter extends ListFilter {
 
 /** Lines of the project's .arxignore (none if it does not exist). */
 export function readArxignore(projectRoot: string): string[] {
-  try {
-    return readFileSync(join(projectRoot, IGNORE_FILE), 'utf8').split(/\r?\n/);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
-    throw new ConfigError(`${join(projectRoot, IGNORE_FILE)}: cannot be read (${errnoCode(err) ?? String(err)})`, 'CONFIG_UNREADABLE');
-  }
+  return readBoundedText(join(projectRoot, IGNORE_FILE), { limit: IGNORE_FILE_LIMIT })?.split(/\r?\n/) ?? [];
 }
 
 function compile(patterns: string[], label: string): Ignore {

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { errnoCode, fsErrorToArx, LockHeldError, PermissionDeniedError } from '../errors.js';
+import { diskFullError, errnoCode, fsErrorToArx, isDiskFull, LockHeldError, PermissionDeniedError } from '../errors.js';
 
 export interface LockInfo {
   pid: number;
@@ -27,16 +27,22 @@ export class ProjectLock {
   static acquire(stateDir: string, command: string, now: Date): ProjectLock {
     let db: Database.Database;
     try {
-      mkdirSync(stateDir, { recursive: true });
+      // Not recursive: the project folder exists, and a recursive mkdir reports a read-only disk as ENOENT.
+      mkdirSync(stateDir, { recursive: false });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw fsErrorToArx(err, `creating the project's state folder ${stateDir}`, 'local');
+    }
+    try {
       db = new Database(join(stateDir, 'lock.db'), { timeout: 0 });
     } catch (err) {
-      throw fsErrorToArx(err, `opening the project lock in ${stateDir}`);
+      throw fsErrorToArx(err, `opening the project lock in ${stateDir}`, 'local');
     }
     try {
       db.exec('BEGIN EXCLUSIVE');
     } catch (err) {
       db.close();
       if (errnoCode(err) === 'SQLITE_BUSY' || errnoCode(err) === 'SQLITE_LOCKED') throw new LockHeldError(describeHolder(join(stateDir, 'lock.json')));
+      if (isDiskFull(err, stateDir)) throw diskFullError(`locking the project (${stateDir}/lock.db)`);
       throw new PermissionDeniedError(`cannot lock the project (${stateDir}/lock.db): ${err instanceof Error ? err.message : String(err)}; check the folder's permissions`, 'LOCK_UNAVAILABLE');
     }
     const infoFile = join(stateDir, 'lock.json');

@@ -5,11 +5,11 @@
  * to the base journal first (see base-journal.ts): either way a killed
  * process keeps every finished action.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BaseEntry } from '../core/entry.js';
-import { ArxError, errnoCode, PermissionDeniedError } from '../errors.js';
+import { ArxError, diskFullError, errnoCode, isDiskFull, PermissionDeniedError } from '../errors.js';
 import { BaseJournal, type JournalOp } from './base-journal.js';
 import { BaseTable, type BaseChange } from './base-table.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -119,7 +119,8 @@ export class StateStore {
 
   private constructor(
     db: Database.Database,
-    private readonly stateDir: string,
+    /** The project's state folder (`.arx/`). */
+    readonly stateDir: string,
   ) {
     this.db = db;
     this.stmts = {
@@ -163,17 +164,60 @@ export class StateStore {
       return new StateStore(db, stateDir);
     } catch (err) {
       if (err instanceof ArxError) throw err;
-      const code = errnoCode(err);
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
-        throw new PermissionDeniedError(`cannot open the state database ${file} (${code}); check the permissions of ${stateDir}`, 'STATE_DENIED');
+      if (isDiskFull(err, stateDir)) throw diskFullError(`opening the state database ${file}`);
+      throw unopenable(err, file, stateDir);
+    }
+  }
+
+  /**
+   * The store for commands that only read it (status, history, conflicts,
+   * reports): it never writes, so it answers on a full or read-only disk.
+   * Opened read-only; where SQLite cannot do even that (its shared-memory
+   * file cannot be created or grow), or the file needs a schema upgrade, a
+   * copy of the file is read into memory (changes still only in its
+   * write-ahead log are then not seen). A project without state gets an
+   * empty store, and nothing is created.
+   */
+  static openReadOnly(stateDir: string): StateStore {
+    const file = join(stateDir, STATE_DB);
+    if (!existsSync(file)) return StateStore.inMemory(undefined, file, stateDir);
+    try {
+      const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+      try {
+        if ((db.pragma('user_version', { simple: true }) as number) >= SCHEMA_VERSION) {
+          migrate(db, file); // refuses a newer schema; changes nothing
+          db.prepare('SELECT 1 FROM syncs LIMIT 1').get(); // a file SQLite cannot read fails here, not later
+          return new StateStore(db, stateDir);
+        }
+      } catch (err) {
+        db.close();
+        throw err;
       }
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new ArxError(
-        'config',
-        'STATE_UNREADABLE',
-        `state database ${file} cannot be opened (${msg}); move it away and sync again: arx then compares both sides afresh and overwrites nothing`,
-        { cause: err },
-      );
+      db.close();
+    } catch (err) {
+      if (err instanceof ArxError) throw err;
+      // Read into memory instead (below).
+    }
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      throw unopenable(err, file, stateDir);
+    }
+    return StateStore.inMemory(data, file, stateDir);
+  }
+
+  /** A private copy in memory: of `data` (a state.db file's bytes), or empty. */
+  private static inMemory(data: Buffer | undefined, file: string, stateDir: string): StateStore {
+    try {
+      // A database in WAL mode cannot be opened from memory: the copy is marked as a rollback-journal file.
+      if (data !== undefined && data.length >= 20 && data[18] === 2) data[18] = data[19] = 1;
+      const db = new Database(data ?? ':memory:');
+      migrate(db, file);
+      return new StateStore(db, stateDir);
+    } catch (err) {
+      if (err instanceof ArxError) throw err;
+      throw unopenable(err, file, stateDir);
     }
   }
 
@@ -487,6 +531,21 @@ export class StateStore {
 export function baseFromRow(r: BaseRow): BaseEntry {
   const local = r[5] === null ? { size: r[3], mtimeMs: r[4] } : { size: r[3], mtimeMs: r[4], ctimeMs: r[5], ino: r[6] ?? undefined };
   return { kind: r[1] === 1 ? 'dir' : 'file', hash: r[2], local, remote: r[9] === 1 ? { size: r[7], mtimeMs: r[8], racy: true } : { size: r[7], mtimeMs: r[8] } };
+}
+
+/** Why the state database cannot be opened: permission (exit 6), else damaged (exit 2). */
+function unopenable(err: unknown, file: string, stateDir: string): ArxError {
+  const code = errnoCode(err);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
+    return new PermissionDeniedError(`cannot open the state database ${file} (${code}); check the permissions of ${stateDir}`, 'STATE_DENIED');
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return new ArxError(
+    'config',
+    'STATE_UNREADABLE',
+    `state database ${file} cannot be opened (${msg}); move it away and sync again: arx then compares both sides afresh and overwrites nothing`,
+    { cause: err },
+  );
 }
 
 function migrate(db: Database.Database, file: string): void {

@@ -74,11 +74,11 @@ export class BackupStore {
     } catch (err) {
       if (err instanceof ArxError) throw err;
       if (errnoCode(err) === 'ENOENT' && (await this.project.stat(path)) === undefined) return;
-      if (errnoCode(err) === 'EEXIST') throw fsErrorToArx(err, `backing up ${path}`);
+      if (errnoCode(err) === 'EEXIST') throw fsErrorToArx(err, `backing up ${path}`, 'local');
       try {
         await this.project.putAside(path, dest, 'copy');
       } catch (err2) {
-        throw fsErrorToArx(err2, `backing up ${path}`);
+        throw fsErrorToArx(err2, `backing up ${path}`, 'local');
       }
     }
     await this.record(path, 'local', dest);
@@ -91,7 +91,7 @@ export class BackupStore {
       await this.project.putAside(path, dest, 'move');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return;
-      throw fsErrorToArx(err, `backing up ${path}`);
+      throw fsErrorToArx(err, `backing up ${path}`, 'local');
     }
     await this.record(path, 'local', dest);
   }
@@ -102,7 +102,7 @@ export class BackupStore {
     try {
       await pipeline(await remote.read(path), createWriteStream(fsPath(dest), { flags: 'wx' }));
     } catch (err) {
-      throw fsErrorToArx(err, `backing up the remote version of ${path}`);
+      throw fsErrorToArx(err, `backing up the remote version of ${path}`, 'local');
     }
     await this.record(path, 'remote', dest);
   }
@@ -113,7 +113,7 @@ export class BackupStore {
     try {
       await writeFile(fsPath(dest), data, { flag: 'wx' });
     } catch (err) {
-      throw fsErrorToArx(err, `keeping the remote version of ${path}`);
+      throw fsErrorToArx(err, `keeping the remote version of ${path}`, 'local');
     }
     await this.record(path, 'remote', dest);
   }

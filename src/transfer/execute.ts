@@ -10,7 +10,7 @@ import { Transform, type Readable } from 'node:stream';
 import { depth, isRacy, isRacyRemote, otherSide, sameMtime, type BaseEntry, type Entry, type FileEntry, type Side, type SideStat } from '../core/entry.js';
 import type { Plan } from '../core/plan.js';
 import type { Action } from '../core/reconcile.js';
-import { ArrivalRefusedError, ArxError, ChangedDuringSyncError } from '../errors.js';
+import { ArrivalRefusedError, ArxError, ChangedDuringSyncError, unexpectedToArx } from '../errors.js';
 import { LocalFolderRemote, SMALL_FILE_BYTES } from '../remote/local/local-remote.js';
 import type { BatchFile, FillSource, LocalFileSource, Remote, RemoteEntry } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
@@ -192,7 +192,7 @@ export class Executor {
     try {
       await fn(a);
     } catch (err) {
-      const error = err instanceof ArxError ? err : new ArxError('internal', 'INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+      const error = unexpectedToArx(err, { what: `syncing ${a.path} (writing the project's state in ${this.ctx.store.stateDir})`, dir: this.ctx.store.stateDir });
       if (error instanceof ArrivalRefusedError) {
         this.result.refused.push(error);
         this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });
@@ -205,9 +205,11 @@ export class Executor {
         this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });
         return;
       }
-      if (error.code === 'CHANGED_DURING_SYNC' || error.code === 'FOLDER_NOT_EMPTY') {
-        this.result.skipped.push({ path: a.path, message: error.message });
-        this.ctx.onEvent?.({ type: 'skipped', action: a, message: error.message });
+      const vanished = error.code === 'NOT_FOUND' && (await this.vanished(error));
+      if (error.code === 'CHANGED_DURING_SYNC' || error.code === 'FOLDER_NOT_EMPTY' || vanished) {
+        const message = vanished ? `${a.path} vanished while it was being synced (${error.message}); it was left for the next sync` : error.message;
+        this.result.skipped.push({ path: a.path, message });
+        this.ctx.onEvent?.({ type: 'skipped', action: a, message });
         return;
       }
       this.result.failed.push({ path: a.path, error });
@@ -215,6 +217,16 @@ export class Executor {
       // Faults that will hit every remaining action too: stop here.
       if (error.category === 'network' || error.code === 'DISK_FULL' || error.code === 'ROOT_REPLACED') this.result.aborted ??= error;
     }
+  }
+
+  /**
+   * A file or folder deleted since the scan (rsync's "vanished"): the next sync
+   * sees it gone. Only while the remote folder itself is still there: a remote
+   * that went away as a whole is a fault, not a thousand vanished files.
+   */
+  private async vanished(error: ArxError): Promise<boolean> {
+    if (error.category === 'local') return true;
+    return this.ctx.sides.remote.rootExists().catch(() => false);
   }
 
   private commitRecords(actions: Action[]): void {

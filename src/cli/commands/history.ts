@@ -18,6 +18,18 @@ function projectForHistory(g: GlobalOptions): { projectRoot: string } {
   return view;
 }
 
+/** The most syncs `history --limit` lists. */
+export const MAX_HISTORY_LIMIT = 1_000_000;
+
+/** `--limit N`: a whole number from 1 to MAX_HISTORY_LIMIT. */
+function parseLimit(text: string): number {
+  const n = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= MAX_HISTORY_LIMIT)) {
+    throw new UsageError(`--limit: expected a whole number from 1 to ${MAX_HISTORY_LIMIT.toLocaleString('en-US')}, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
 export function registerHistory(program: Command): void {
   program
     .command('status [syncId]')
@@ -53,10 +65,10 @@ export function registerHistory(program: Command): void {
     .action(
       handler<{ limit: string; json?: boolean }>(async (opts, cmd) => {
         const g = globals(cmd);
-        if (!/^\d+$/.test(opts.limit) || Number(opts.limit) < 1) throw new UsageError(`--limit: expected a positive whole number, got ${JSON.stringify(opts.limit)}`);
+        const limit = parseLimit(opts.limit);
         const store = openStore(projectForHistory(g));
         try {
-          const rows = store.listSyncs(Number(opts.limit)).map((r) => redactStatus(JSON.parse(r.status_json) as SyncStatus));
+          const rows = store.listSyncs(limit).map((r) => redactStatus(JSON.parse(r.status_json) as SyncStatus));
           if (opts.json) printJson(rows);
           else if (rows.length === 0) say('no syncs yet; run arx sync');
           else {

@@ -1,5 +1,5 @@
 /** Write files whole or not at all: a temporary file in the same folder, then a rename. */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ArxError, errnoCode, fsErrorToArx, UsageError } from '../../errors.js';
 import { tempName } from '../../remote/types.js';
@@ -12,11 +12,27 @@ function writeError(err: unknown, label: string): ArxError {
   const code = errnoCode(err);
   if (code === 'EISDIR' || code === 'ENOTEMPTY') return new UsageError(`${label}: is a folder, expected a file`, 'NOT_A_FILE');
   if (code === 'ENOTDIR' || code === 'EEXIST') return new UsageError(`${label}: a part of the path is a file, not a folder`, 'NOT_A_FOLDER');
-  return fsErrorToArx(err, label);
+  return fsErrorToArx(err, label, 'local');
+}
+
+/** What is at `file` must be a file (or a link, which the rename replaces): never a device, a FIFO or a folder. */
+function assertReplaceable(file: string, label: string): void {
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw writeError(err, label);
+  }
+  if (st.isFile() || st.isSymbolicLink()) return;
+  if (st.isDirectory()) throw new UsageError(`${label}: is a folder, expected a file`, 'NOT_A_FILE');
+  const kind = st.isFIFO() ? 'a named pipe (FIFO)' : st.isSocket() ? 'a socket' : 'a device';
+  throw new UsageError(`${label}: is ${kind}, expected a file; nothing was written`, 'NOT_A_FILE');
 }
 
 /** Write `content` to `file` atomically, creating its folder if needed. `label` names it in errors. */
 export function writeAtomic(file: string, content: string, label: string): void {
+  assertReplaceable(file, label);
   const dir = dirname(file);
   const tmp = join(dir, tempName(WRITER));
   try {

@@ -33,7 +33,7 @@ export function listJsonFiles(root: string, folder: string, skip: readonly strin
         exists = false;
         continue;
       }
-      throw fsErrorToArx(err, `${rel}/`);
+      throw fsErrorToArx(err, `${rel}/`, 'local');
     }
     for (const d of dirents) {
       if (d.name.startsWith('.') || isTempName(d.name)) continue;

@@ -49,6 +49,9 @@ export function builtinValidator(): SymbolValidator {
   return builtin;
 }
 
+/** The most a schema file may hold. */
+const SCHEMA_FILE_LIMIT = 16 * 1024 * 1024;
+
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
 
 /**
@@ -56,7 +59,7 @@ const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
  * (as the user typed it). Missing, broken or unusable schemas are config errors.
  */
 export function validatorFromFile(file: string, label: string): SymbolValidator {
-  const schema = readJsonFile(file, label);
+  const schema = readJsonFile(file, label, SCHEMA_FILE_LIMIT);
   if (schema === undefined) throw new ConfigError(`${label}: no such file`, 'SCHEMA_MISSING');
   if (typeof schema !== 'boolean' && (schema === null || typeof schema !== 'object' || Array.isArray(schema))) {
     throw new ConfigError(`${label}: a JSON Schema must be an object`, 'SCHEMA_INVALID');

@@ -15,7 +15,7 @@ import { isNetworkFolder } from './fs-kind.js';
 import { haveProcFd, SafeTree, splitPath, type HeldFolder } from './safe-tree.js';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArxError, errnoCode, fsErrorToArx, SymlinkInPathError } from '../../errors.js';
+import { ArxError, errnoCode, fsErrorToArx, SymlinkInPathError, type FsSide } from '../../errors.js';
 import { walkLocal } from '../../scan/find-walk.js';
 import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { decodePath, fsPath } from '../../util/path-bytes.js';
@@ -28,6 +28,7 @@ export class LocalFolderRemote implements Remote {
   private readonly writer: string;
   private readonly hiddenTopLevel: ReadonlySet<string>;
   private readonly identity: boolean;
+  private readonly side: FsSide;
   /** Local disk: whole small files are read and written with synchronous calls (see fs-kind.ts). */
   private readonly io: WholeFileIo;
 
@@ -43,11 +44,14 @@ export class LocalFolderRemote implements Remote {
       identity?: boolean;
       /** Check paths by lstat instead of holding folder descriptors (what systems without /proc/self/fd do; tests). */
       fallback?: boolean;
+      /** Which side of a sync this folder is: the category of its faults (default: the remote). */
+      side?: FsSide;
     } = {},
   ) {
     this.writer = opts.writer ?? 'anon';
     this.hiddenTopLevel = opts.hiddenTopLevel ?? new Set();
     this.identity = opts.identity ?? false;
+    this.side = opts.side ?? 'remote';
     this.io = isNetworkFolder(root) ? asyncIo : syncIo;
     this.rootIdentity = identityOf(root);
     this.tree = new SafeTree(root, { fallback: opts.fallback });
@@ -94,6 +98,11 @@ export class LocalFolderRemote implements Remote {
     }
   }
 
+  /** A fault of this folder, typed as its side's (see fsErrorToArx). */
+  private fault(err: unknown, what: string): ArxError {
+    return fsErrorToArx(err, what, this.side);
+  }
+
   describe(): string {
     return `local folder ${this.root}`;
   }
@@ -108,7 +117,7 @@ export class LocalFolderRemote implements Remote {
       return (await stat(this.root)).isDirectory();
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return false;
-      throw fsErrorToArx(err, this.root);
+      throw this.fault(err, this.root);
     }
   }
 
@@ -117,7 +126,7 @@ export class LocalFolderRemote implements Remote {
       await mkdir(this.root, { recursive: true });
       this.rootIdentity = identityOf(this.root);
     } catch (err) {
-      throw fsErrorToArx(err, `creating ${this.root}`);
+      throw this.fault(err, `creating ${this.root}`);
     }
   }
 
@@ -139,7 +148,7 @@ export class LocalFolderRemote implements Remote {
       throw new ArxError('remote', 'NOT_A_FILE', `${this.abs(path)} is neither a file nor a folder`);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-      throw fsErrorToArx(err, this.abs(path));
+      throw this.fault(err, this.abs(path));
     }
   }
 
@@ -147,7 +156,7 @@ export class LocalFolderRemote implements Remote {
     const abs = this.abs(path);
     // Opened here, so open errors (missing file, no permission) surface now rather than mid-pipeline.
     const fd = await this.within(path, false, (at) => openFd(at, READ_NOFOLLOW)).catch((err: unknown) => {
-      throw fsErrorToArx(err, abs);
+      throw this.fault(err, abs);
     });
     // Chunks small enough to die young (a large file's chunks otherwise linger until a full GC).
     return createReadStream(abs, { fd, highWaterMark: 256 * 1024 });
@@ -157,7 +166,7 @@ export class LocalFolderRemote implements Remote {
     try {
       return await this.within(path, false, (at) => this.io.readWhole(at, into));
     } catch (err) {
-      throw fsErrorToArx(err, this.abs(path));
+      throw this.fault(err, this.abs(path));
     }
   }
 
@@ -178,7 +187,7 @@ export class LocalFolderRemote implements Remote {
         return { localFile: `/proc/self/fd/${fd}`, close: () => closeSync(fd) };
       });
     } catch (err) {
-      throw fsErrorToArx(err, `reading ${this.abs(path)}`);
+      throw this.fault(err, `reading ${this.abs(path)}`);
     }
   }
 
@@ -189,7 +198,7 @@ export class LocalFolderRemote implements Remote {
     try {
       folder = this.parentOf(path, true);
     } catch (err) {
-      throw fsErrorToArx(err, `writing ${target}`);
+      throw this.fault(err, `writing ${target}`);
     }
     try {
       const at = fsPath(`${folder.dir}/${splitPath(path)[1]}`);
@@ -223,7 +232,7 @@ export class LocalFolderRemote implements Remote {
         if (errnoCode(err) === 'EISDIR' || errnoCode(err) === 'ENOTEMPTY') {
           throw new ArxError('remote', 'IS_A_FOLDER', `${target} is a folder; cannot replace it with a file`);
         }
-        throw fsErrorToArx(err, `writing ${target}`);
+        throw this.fault(err, `writing ${target}`);
       }
       if (!this.identity) return { kind: 'file', size: st.size, mtimeMs: st.mtimeMs };
       // A rename changes the ctime: the project side records the file as it is now.
@@ -250,7 +259,7 @@ export class LocalFolderRemote implements Remote {
         }
       });
     } catch (err) {
-      throw fsErrorToArx(err, `creating folder ${abs}`);
+      throw this.fault(err, `creating folder ${abs}`);
     }
   }
 
@@ -271,7 +280,7 @@ export class LocalFolderRemote implements Remote {
       if (code === 'ENOTEMPTY' || code === 'EEXIST') {
         throw new ArxError('remote', 'FOLDER_NOT_EMPTY', `${abs} was not removed: it holds files that are not synced (ignored or excluded)`);
       }
-      throw fsErrorToArx(err, `removing ${abs}`);
+      throw this.fault(err, `removing ${abs}`);
     }
   }
 
@@ -282,7 +291,7 @@ export class LocalFolderRemote implements Remote {
       this.tree.forget(from);
       this.tree.forget(to);
     } catch (err) {
-      throw fsErrorToArx(err, `renaming ${this.abs(from)} to ${this.abs(to)}`);
+      throw this.fault(err, `renaming ${this.abs(from)} to ${this.abs(to)}`);
     }
   }
 
@@ -307,7 +316,7 @@ export class LocalFolderRemote implements Remote {
     try {
       return await this.within(path, false, (at) => hashLocalFile(at, undefined, READ_NOFOLLOW));
     } catch (err) {
-      throw fsErrorToArx(err, `reading ${this.abs(path)}`);
+      throw this.fault(err, `reading ${this.abs(path)}`);
     }
   }
 

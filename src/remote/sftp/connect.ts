@@ -4,10 +4,10 @@
  * known_hosts. Every failure becomes one clear typed error that names the
  * user, host and what to do, and never a secret.
  */
-import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import type { Client as SshClient, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { ArxError, ConfigError, PermissionDeniedError, errnoCode } from '../../errors.js';
+import { readBoundedFile } from '../../util/bounded-file.js';
 import { noteCodePath } from '../../util/code-paths.js';
 import { addHostKey, checkHostKey, fingerprint, hostName, ignoredLineWarning, revokedMessage } from './known-hosts.js';
 
@@ -74,8 +74,11 @@ function where(o: SshOptions): string {
 function readKey(o: SshOptions, ssh2: Ssh2): Buffer {
   let key: Buffer;
   try {
-    key = readFileSync(o.keyFile!);
+    const read = readBoundedFile(o.keyFile!, { label: `remote.key_file ${o.keyFile}`, code: 'KEY_FILE' });
+    if (read === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    key = read;
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`remote.key_file: cannot read ${o.keyFile} (${errnoCode(err) ?? String(err)})`, 'KEY_FILE_UNREADABLE');
   }
   const parsed = ssh2.parseKey(key, o.passphrase);

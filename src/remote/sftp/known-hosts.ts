@@ -6,9 +6,9 @@
  * hashed name `|1|salt|hmac-sha1`. A marker applies to the hosts of its line.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { errnoCode } from '../../errors.js';
+import { readBoundedText } from '../../util/bounded-file.js';
 
 export type HostKeyCheck =
   | { status: 'known' }
@@ -75,14 +75,12 @@ function matchesHost(field: string, name: string): boolean {
   return matched;
 }
 
-/** A file's text; a missing file is empty. */
+/** The most a known_hosts file may hold. */
+const KNOWN_HOSTS_LIMIT = 16 * 1024 * 1024;
+
+/** A known_hosts file's text (a regular file of bounded size, see bounded-file.ts); a missing file is empty. */
 function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return '';
-    throw err;
-  }
+  return readBoundedText(file, { label: `known_hosts file ${file}`, limit: KNOWN_HOSTS_LIMIT, code: 'KNOWN_HOSTS' }) ?? '';
 }
 
 /** The entries of one known_hosts file's text; lines too short to hold a key are skipped (as ssh does). */
