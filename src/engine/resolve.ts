@@ -6,6 +6,7 @@ import type { EffectiveConfig } from '../config/load.js';
 import type { Entry } from '../core/entry.js';
 import { UsageError } from '../errors.js';
 import { BackupStore, type KeptVersion } from '../transfer/backups.js';
+import { lockSessionRemote } from './remote-lock.js';
 import { openSession } from './session.js';
 import { settle } from './settle.js';
 
@@ -22,6 +23,8 @@ export interface ResolveResult {
 
 export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: KeepChoice, now: Date): Promise<ResolveResult> {
   const session = await openSession(cfg, `resolve ${path}`, now);
+  // Its writes to the remote happen under the remote lock, as a sync's do.
+  const remoteLock = lockSessionRemote(session, `resolve_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`, `resolve ${path}`);
   try {
     const open = session.store.listConflicts(session.remoteId);
     const record = open.find((c) => c.path === path);
@@ -35,6 +38,7 @@ export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: 
     const settled = await settle({ session, backups, now }, path, seen, { keep });
     return { path, keep, conflictCopy: settled.conflictCopy, backups: backups.kept, backupSet: backups.setId };
   } finally {
+    await remoteLock.release();
     await session.close();
   }
 }

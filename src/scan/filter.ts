@@ -13,11 +13,13 @@ import { patternListProblem, usableIgnoreLines } from './patterns.js';
 
 export const IGNORE_FILE = '.arxignore';
 export const STATE_DIR = '.arx';
+/** The remote lock's folder in the remote folder (see remote/lock.ts). */
+export const REMOTE_LOCK_DIR = '.arx-lock';
 
-/** Never synced, whatever the patterns say: state, and .env files (they hold secrets). Top level only. */
+/** Never synced, whatever the patterns say: state, the remote lock, and .env files (they hold secrets). Top level only. */
 export function alwaysExcluded(path: string): boolean {
   if (path.includes('/')) return false;
-  return path === STATE_DIR || path === '.env' || path.startsWith('.env.');
+  return path === STATE_DIR || path === REMOTE_LOCK_DIR || path === '.env' || path.startsWith('.env.');
 }
 
 export interface FilterSettings {

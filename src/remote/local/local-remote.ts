@@ -8,7 +8,7 @@
  * is never followed either (lstat, O_EXCL creates, O_NOFOLLOW reads).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { copyFile, link, lutimes, mkdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { asyncIo, closeFd, lstat, openFd, READ_NOFOLLOW, readFd, readWholeSync, syncIo, type WholeFileIo } from './fd-io.js';
 import { isNetworkFolder } from './fs-kind.js';
@@ -300,6 +300,51 @@ export class LocalFolderRemote implements Remote {
         this.tree.forget(path);
       }
     });
+  }
+
+  async createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined> {
+    this.checkRoot();
+    try {
+      return await this.within(path, true, async (at) => {
+        let fd: number;
+        try {
+          fd = await openFd(at, 'wx', 0o644);
+        } catch (err) {
+          if (errnoCode(err) === 'EEXIST') return undefined;
+          throw err;
+        }
+        try {
+          for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+          const st = fstatSync(fd);
+          return { kind: 'file' as const, size: st.size, mtimeMs: st.mtimeMs };
+        } finally {
+          closeSync(fd);
+        }
+      });
+    } catch (err) {
+      throw fsErrorToArx(err, `creating ${this.abs(path)}`);
+    }
+  }
+
+  async replaceStamped(path: string, data: Buffer): Promise<RemoteEntry> {
+    this.checkRoot();
+    try {
+      return await this.within(path, true, async (at, folder) => {
+        const tmp = `${folder.dir}/${tempName(this.writer)}`;
+        try {
+          writeFileSync(tmp, data, { flag: 'wx' });
+          const st = await lstat(tmp);
+          folder.recheck();
+          await this.io.rename(tmp, at);
+          return { kind: 'file' as const, size: st.size, mtimeMs: st.mtimeMs };
+        } catch (err) {
+          await unlink(tmp).catch(() => undefined);
+          throw err;
+        }
+      });
+    } catch (err) {
+      throw fsErrorToArx(err, `writing ${this.abs(path)}`);
+    }
   }
 
   async hash(path: string): Promise<string> {
