@@ -170,12 +170,16 @@ export class RemoteLock {
     const token = randomBytes(12).toString('hex');
     const deadline = performance.now() + opts.waitMs;
     let announced: string | undefined;
+    let unsettled = 0;
     for (;;) {
       try {
         await remote.mkdir(REMOTE_LOCK_DIR);
       } catch (err) {
         if (!(await remote.rootExists())) return 'no-root';
-        throw err;
+        // The folder was there and is gone (a release removed it meanwhile): look again.
+        if (++unsettled > 20) throw err;
+        await sleep(5 + Math.random() * 20);
+        continue;
       }
       const started = performance.now();
       const owner: LockOwner = { token, host: hostname(), pid: process.pid, sync_id: who.syncId, command: who.command, since: new Date().toISOString(), lease_ms: opts.leaseMs, renewals: 0 };
@@ -200,7 +204,7 @@ export class RemoteLock {
         opts.onNote?.(`waiting up to ${Math.ceil(left / 1000)} s for the remote lock, held by ${holder}`);
         announced = holder;
       }
-      const poll = opts.pollMs ?? 250;
+      const poll = opts.pollMs ?? 100;
       await sleep(Math.min(left, Math.max(10, state.leaseMs - state.ageMs + 20), poll * (0.5 + Math.random())));
     }
   }

@@ -8,7 +8,7 @@
  * is never followed either (lstat, O_EXCL creates, O_NOFOLLOW reads).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { copyFile, link, lutimes, mkdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { asyncIo, closeFd, lstat, openFd, READ_NOFOLLOW, readFd, readWholeSync, syncIo, type WholeFileIo } from './fd-io.js';
 import { isNetworkFolder } from './fs-kind.js';
@@ -305,20 +305,23 @@ export class LocalFolderRemote implements Remote {
   async createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined> {
     this.checkRoot();
     try {
-      return await this.within(path, true, async (at) => {
-        let fd: number;
+      return await this.within(path, true, async (at, folder) => {
+        // Written under a temporary name and linked into place: a link never replaces a file,
+        // and a reader never sees the file without its content.
+        const tmp = `${folder.dir}/${tempName(this.writer)}`;
         try {
-          fd = await openFd(at, 'wx', 0o644);
-        } catch (err) {
-          if (errnoCode(err) === 'EEXIST') return undefined;
-          throw err;
-        }
-        try {
-          for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
-          const st = fstatSync(fd);
+          writeFileSync(tmp, data, { flag: 'wx' });
+          const st = await lstat(tmp);
+          folder.recheck();
+          try {
+            await link(tmp, at);
+          } catch (err) {
+            if (errnoCode(err) === 'EEXIST') return undefined;
+            throw err;
+          }
           return { kind: 'file' as const, size: st.size, mtimeMs: st.mtimeMs };
         } finally {
-          closeSync(fd);
+          await unlink(tmp).catch(() => undefined);
         }
       });
     } catch (err) {

@@ -599,17 +599,27 @@ export class SftpRemote implements Remote {
 
   async createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined> {
     const abs = this.abs(path);
+    const tmp = `${abs.slice(0, abs.lastIndexOf('/'))}/${tempName(this.writer)}`;
     await this.realFolders(path);
     const sftp = await this.channel();
-    let handle: Buffer;
     try {
-      handle = await this.call<Buffer>(`creating ${abs}`, (s, cb) => s.open(abs, 'wx', cb), sftp);
+      const handle = await this.call<Buffer>(`creating ${tmp}`, (s, cb) => s.open(tmp, 'wx', cb), sftp);
+      const st = await this.writeHandle(sftp, tmp, handle, data);
+      // Plain SFTP rename refuses an existing target: a create that never replaces, content in place at once.
+      try {
+        await this.call<void>(`renaming ${tmp} to ${abs}`, (s, cb) => s.rename(tmp, abs, cb), sftp);
+      } catch (err) {
+        if (err instanceof ArxError && err.category !== 'network' && (await this.lstatAbs(abs)) !== undefined) {
+          await this.unlinkQuietly(tmp).catch(() => undefined);
+          return undefined;
+        }
+        throw err;
+      }
+      return { kind: 'file', ...st };
     } catch (err) {
-      // OpenSSH answers a plain failure to O_EXCL on an existing file.
-      if (err instanceof ArxError && err.category !== 'network' && (await this.lstatAbs(abs)) !== undefined) return undefined;
+      await this.unlinkQuietly(tmp).catch(() => undefined);
       throw err;
     }
-    return { kind: 'file', ...(await this.writeHandle(sftp, abs, handle, data)) };
   }
 
   async replaceStamped(path: string, data: Buffer): Promise<RemoteEntry> {
