@@ -5,9 +5,10 @@
  * remote has it.
  *
  * - The lock is the file `.arx-lock/owner` in the remote folder, made by a
- *   create-only open (of many callers one wins) inside the folder
- *   `.arx-lock` (made when missing; without `owner` it is unlocked). It names
- *   the holder (host, pid, sync_id, command), a random token and the lease.
+ *   create that never replaces (Remote.createExclusive: of many callers one
+ *   wins, and its content is there at once) inside the folder `.arx-lock`
+ *   (made when missing; without `owner` it is unlocked). It names the holder
+ *   (host, pid, sync_id, command), a random token and the lease.
  * - The holder replaces it (atomically) every lease/6, which moves its
  *   modification time. The lease is judged on the remote's clock alone: the
  *   owner's modification time against the time the remote stamps on a probe
@@ -15,6 +16,9 @@
  *   SFTP times are whole seconds, so a lease may look up to 1 s shorter.)
  * - The holder writes only while its last renewal is younger than 3/4 of the
  *   lease on its own clock, so it has stopped before anyone may take over.
+ * - A lock of a process that is gone from this machine (same host name and
+ *   pid namespace, no such pid: a killed sync) counts as expired at once. A
+ *   pid reused by another process only makes the waiter wait for the lease.
  * - An expired lock is taken over by whoever creates `.arx-lock/takeover-<id
  *   of the stale owner>` (create-only: one waiter per stale owner). The winner
  *   checks that the owner is still that one and still expired, then replaces
@@ -24,7 +28,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { ArxError, RemoteLockedError, RemoteLockLostError } from '../errors.js';
+import { readlinkSync } from 'node:fs';
+import { ArxError, errnoCode, RemoteLockedError, RemoteLockLostError } from '../errors.js';
 import { REMOTE_LOCK_DIR } from '../scan/filter.js';
 import type { Remote } from './types.js';
 
@@ -42,6 +47,8 @@ export interface LockOwner {
   since: string;
   lease_ms: number;
   renewals: number;
+  /** Linux: the holder's pid namespace (`pid:[N]`), so a pid is only judged on the machine and namespace it belongs to. */
+  pid_ns?: string;
 }
 
 /** The lock as a waiter sees it. */
@@ -120,7 +127,29 @@ export async function readLock(remote: Remote, defaultLeaseMs = DEFAULT_LEASE_MS
   const owner = parseOwner(data);
   const leaseMs = owner?.lease_ms ?? defaultLeaseMs;
   const ageMs = (clock === 'remote' ? await remoteNow(remote) : Date.now()) - st.mtimeMs;
-  return { owner, mtimeMs: st.mtimeMs, ageMs, leaseMs, expired: ageMs > leaseMs, leaseEnds: new Date(Date.now() + leaseMs - ageMs) };
+  const expired = ageMs > leaseMs || (owner !== undefined && goneFromHere(owner));
+  return { owner, mtimeMs: st.mtimeMs, ageMs, leaseMs, expired, leaseEnds: new Date(Date.now() + leaseMs - ageMs) };
+}
+
+/** This machine's pid namespace, where there is one. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The holder ran here (same host name and pid namespace) and its process no longer exists. */
+function goneFromHere(o: LockOwner): boolean {
+  if (o.host !== hostname() || o.pid_ns !== pidNamespace() || !Number.isInteger(o.pid) || o.pid <= 0) return false;
+  if (o.pid === process.pid) return false;
+  try {
+    process.kill(o.pid, 0);
+    return false;
+  } catch (err) {
+    return errnoCode(err) === 'ESRCH';
+  }
 }
 
 /** `arx sync sync_... (pid 12 on host-b, since ...)` */
@@ -132,6 +161,7 @@ export function describeHolder(s: LockState): string {
 
 /** "ends in 42 s (at 12:01:05)" or "ended 3 s ago" on this machine's clock. */
 export function describeLease(s: LockState): string {
+  if (s.expired && s.ageMs <= s.leaseMs) return 'its process is gone from this machine';
   const left = Math.round((s.leaseMs - s.ageMs) / 1000);
   return left > 0 ? `its lease ends in ${left} s (at ${s.leaseEnds.toISOString()} on this machine's clock) unless it is renewed` : `its lease ended ${-left} s ago`;
 }
@@ -182,7 +212,7 @@ export class RemoteLock {
         continue;
       }
       const started = performance.now();
-      const owner: LockOwner = { token, host: hostname(), pid: process.pid, sync_id: who.syncId, command: who.command, since: new Date().toISOString(), lease_ms: opts.leaseMs, renewals: 0 };
+      const owner: LockOwner = { token, host: hostname(), pid: process.pid, pid_ns: pidNamespace(), sync_id: who.syncId, command: who.command, since: new Date().toISOString(), lease_ms: opts.leaseMs, renewals: 0 };
       if ((await remote.createExclusive(LOCK_OWNER, json(owner)).catch(retryIfMissing)) !== undefined) return new RemoteLock(remote, owner, started);
       const state = await readLock(remote, opts.leaseMs).catch(retryIfMissing);
       if (state === undefined) continue; // released meanwhile: try again

@@ -4,7 +4,7 @@
  * content on its replica and the remote, or as an open conflict on its
  * replica; on the local remote and over SFTP (a real sshd on loopback).
  */
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arxAsync, arxSpawn, read, snapshot, twoSided, write, type RemoteKind, type TwoSided } from '../helpers/cli.js';
@@ -112,8 +112,8 @@ function racesOn(name: string, kind: () => RemoteKind): void {
       for (const root of [t.a, t.b, t.remote]) expect(existsSync(join(root, '.arx-lock')), root).toBe(false);
     });
 
-    it('a killed lock holder: the next sync waits for its lease to end, then takes the lock over', async () => {
-      const t = twoSided(`killed-${id}`, {}, kind());
+    /** Side a's sync SIGKILLed while it holds the remote lock (a big upload under way); the path of its lock file. */
+    async function killedHolder(t: TwoSided): Promise<string> {
       for (const side of ['a', 'b'] as const) t.setGlobal(side, (cfg) => (cfg.remote.lock_lease = 3));
       write(t.a, 'first.json', '"1"');
       expect(t.sync('a').code).toBe(0);
@@ -128,24 +128,47 @@ function racesOn(name: string, kind: () => RemoteKind): void {
       child.kill('SIGKILL');
       await exited;
       expect(existsSync(owner), 'the killed sync left its lock').toBe(true);
+      return owner;
+    }
 
+    /** Both sides end with everything a's killed sync was uploading, and the lock is gone. */
+    function converges(t: TwoSided, owner: string): void {
+      expect(existsSync(owner)).toBe(false);
+      expect(t.sync('a').code).toBe(0);
+      expect(t.sync('b').code).toBe(0);
+      expect(snapshot(t.b)).toEqual(snapshot(t.a));
+      expect(read(t.b, 'many/f399.json')).toBe('"399"');
+    }
+
+    it('a sync killed on this machine: the next one takes its lock over at once', async () => {
+      const t = twoSided(`killed-${id}`, {}, kind());
+      const owner = await killedHolder(t);
+      // Same host, and its process is gone: no need to wait for the lease.
+      const next = await arxAsync(['sync'], { cwd: t.b, env: { ...t.envOf('b'), ARX_LOCK_WAIT: '0' } });
+      expect(next.code, next.stderr).toBe(0);
+      converges(t, owner);
+    });
+
+    it('a lock holder on a lost machine: refused while its lease is live, taken over once it ends', async () => {
+      const t = twoSided(`lost-${id}`, {}, kind());
+      const owner = await killedHolder(t);
+      // As if that sync had run on another machine (its lock file's time unchanged).
+      const st = statSync(owner);
+      writeFileSync(owner, JSON.stringify({ ...JSON.parse(read(t.remote, '.arx-lock/owner')), host: 'lost-machine' }));
+      utimesSync(owner, st.atime, st.mtime);
       // Its lease is live for a few seconds more: a sync that may not wait stops at once naming it,
       // and arx unlock refuses it without --force.
       const fast = await arxAsync(['sync'], { cwd: t.b, env: { ...t.envOf('b'), ARX_LOCK_WAIT: '0' } });
       expect(fast.code, fast.stderr).toBe(7);
-      expect(fast.stderr).toMatch(/arx: error: the remote is locked by arx sync sync_\d{8}_\d{6}\S* \(pid \d+ on [^,]+, since [^)]+\), which is syncing with it; its lease ends in \d+ s/);
+      expect(fast.stderr).toMatch(/arx: error: the remote is locked by arx sync sync_\d{8}_\d{6}\S* \(pid \d+ on lost-machine, since [^)]+\), which is syncing with it; its lease ends in \d+ s/);
       const refused = t.run('b', 'unlock', '--remote');
       expect(refused.code, refused.stderr).toBe(7);
       expect(refused.stderr).toContain('it looks alive, so the lock was left in place');
       // The default waits: it takes the lock over once the lease has ended.
       const waited = await arxAsync(['sync'], { cwd: t.b, env: t.envOf('b') });
       expect(waited.code, waited.stderr).toBe(0);
-      expect(waited.stderr).toMatch(/arx: waiting up to \d+ s for the remote lock, held by arx sync sync_/);
-      expect(existsSync(owner)).toBe(false);
-      expect(t.sync('a').code).toBe(0);
-      expect(t.sync('b').code).toBe(0);
-      expect(snapshot(t.b)).toEqual(snapshot(t.a));
-      expect(read(t.b, 'many/f399.json')).toBe('"399"');
+      expect(waited.stderr).toMatch(/arx: waiting up to \d+ s for the remote lock, held by arx sync sync_\S+ \(pid \d+ on lost-machine/);
+      converges(t, owner);
     });
 
     it('two waiters racing for an expired lock: one takes it, the other waits for it; no edit is lost', async () => {
