@@ -205,6 +205,7 @@ export class RemoteLock {
       try {
         await remote.mkdir(REMOTE_LOCK_DIR);
       } catch (err) {
+        if (err instanceof ArxError && err.category === 'network') throw err; // retried already
         if (!(await remote.rootExists())) return 'no-root';
         // The folder was there and is gone (a release removed it meanwhile): look again.
         if (++unsettled > 20) throw err;
