@@ -69,6 +69,20 @@ export class LockHeldError extends ArxError {
   }
 }
 
+/** Another sync holds the remote lock (src/remote/lock.ts), past the time this one may wait. */
+export class RemoteLockedError extends ArxError {
+  constructor(message: string, code = 'REMOTE_LOCKED') {
+    super('lock', code, message);
+  }
+}
+
+/** This sync no longer holds the remote lock (taken over, removed, or its lease lapsed): it writes nothing more there. */
+export class RemoteLockLostError extends ArxError {
+  constructor(message: string) {
+    super('lock', 'REMOTE_LOCK_LOST', message);
+  }
+}
+
 export class RemoteError extends ArxError {
   constructor(message: string, code = 'REMOTE_ERROR', opts: { retryable?: boolean; cause?: unknown } = {}) {
     super('remote', code, message, opts);

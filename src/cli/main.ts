@@ -13,6 +13,7 @@ import { registerProjectTools } from './commands/project-tools.js';
 import { registerRemote } from './commands/remote.js';
 import { registerSync } from './commands/sync.js';
 import { registerTrust } from './commands/trust.js';
+import { registerUnlock } from './commands/unlock.js';
 import { EXIT } from './exit-codes.js';
 
 function version(): string {
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerRemote(program);
   registerTrust(program);
+  registerUnlock(program);
   registerNotify(program);
   registerProjectTools(program);
   const override = (cmd: Command): void => {

@@ -9,7 +9,7 @@ import { readBoundedFile } from '../util/bounded-file.js';
 import { CONFLICT_POLICIES, envLayerSchema, REMOTE_TYPES, parseSize } from './schema.js';
 import { validateLayer } from './validate.js';
 
-type Kind = 'string' | 'port' | 'int' | 'days' | 'percent' | 'bool' | 'size' | { oneOf: readonly string[] };
+type Kind = 'string' | 'port' | 'int' | 'days' | 'seconds' | 'percent' | 'bool' | 'size' | { oneOf: readonly string[] };
 
 interface EnvKey {
   key: string; // dotted config key
@@ -38,6 +38,8 @@ export const ENV_KEYS: Record<string, EnvKey> = {
   ARX_MAX_FILE_SIZE: { key: 'sync.max_file_size', kind: 'size' },
   ARX_MAX_DELETE_PERCENT: { key: 'sync.max_delete_percent', kind: 'percent' },
   ARX_BACKUP_RETENTION_DAYS: { key: 'sync.backup_retention_days', kind: 'days' },
+  ARX_LOCK_WAIT: { key: 'sync.lock_wait', kind: 'seconds' },
+  ARX_REMOTE_LOCK_LEASE: { key: 'remote.lock_lease', kind: 'seconds' },
 };
 
 /** Configuration keys whose values are secrets: never printed. */
@@ -64,6 +66,8 @@ function convert(name: string, raw: string, kind: Kind, label: string): unknown 
       return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : fail('a positive whole number');
     case 'days':
       return /^\d+(\.\d+)?$/.test(text) ? Number(text) : fail('a number of days');
+    case 'seconds':
+      return /^\d+(\.\d+)?$/.test(text) ? Number(text) : fail('a number of seconds');
     case 'port':
       return /^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 65535 ? Number(text) : fail('a port number 1-65535');
     case 'percent':

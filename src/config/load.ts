@@ -40,6 +40,8 @@ export interface RemoteConfig {
   host_key_policy?: 'strict' | 'accept-new';
   retries?: number;
   retry_base_ms?: number;
+  /** Seconds (see remote/lock.ts); undefined: the default. */
+  lock_lease?: number;
 }
 
 export interface SyncConfig {
@@ -57,6 +59,8 @@ export interface SyncConfig {
   /** Ordered per-path conflict policies (first match wins). */
   conflict_rules: { pattern: string; policy: Policy }[];
   backup_retention_days: number;
+  /** Seconds a sync waits for the remote lock. */
+  lock_wait: number;
 }
 
 export interface NotificationsConfig {
@@ -187,6 +191,7 @@ function defaultsLayer(projectId: string, env: NodeJS.ProcessEnv): Layer {
         max_delete_percent: 50,
         conflict_rules: [],
         backup_retention_days: 30,
+        lock_wait: 30,
       },
       remote: { type: 'local', path: defaultRemoteRoot(env) },
     },

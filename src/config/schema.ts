@@ -97,6 +97,8 @@ const remoteSchema = z.strictObject({
   host_key_policy: z.enum(['strict', 'accept-new']).optional(),
   retries: z.number().int().min(0).max(50).optional(),
   retry_base_ms: z.number().int().min(1).optional(),
+  /** Seconds a sync's remote lock lasts without a renewal (see remote/lock.ts). */
+  lock_lease: z.number().min(2).max(3600).optional(),
 });
 
 const syncSchema = z.strictObject({
@@ -121,6 +123,8 @@ const syncSchema = z.strictObject({
     )
     .optional(),
   backup_retention_days: z.number().min(0).optional(),
+  /** Seconds a sync waits for the remote lock held by another; 0 fails at once. */
+  lock_wait: z.number().min(0).max(3600).optional(),
 });
 
 const notificationsSchema = z.strictObject({

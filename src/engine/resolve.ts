@@ -9,6 +9,7 @@ import { ArxError, UsageError } from '../errors.js';
 import type { ConflictRecord } from '../state/store.js';
 import { patternListProblem } from '../scan/patterns.js';
 import { BackupStore, type KeptVersion } from '../transfer/backups.js';
+import { lockSessionRemote } from './remote-lock.js';
 import { openSession } from './session.js';
 import { settle } from './settle.js';
 
@@ -43,6 +44,8 @@ export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: 
  */
 export async function resolveConflicts(cfg: EffectiveConfig, wanted: readonly string[] | 'all', keep: KeepChoice, now: Date): Promise<ResolveMany> {
   const session = await openSession(cfg, wanted === 'all' ? 'resolve --all' : `resolve ${wanted.join(' ')}`, now);
+  // Its writes to the remote happen under the remote lock, as a sync's do.
+  const remoteLock = lockSessionRemote(session, `resolve_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`, wanted === 'all' ? 'resolve --all' : `resolve ${wanted.join(' ')}`);
   try {
     const open = session.store.listConflicts(session.remoteId);
     const chosen = wanted === 'all' ? open : select(open, wanted);
@@ -61,6 +64,7 @@ export async function resolveConflicts(cfg: EffectiveConfig, wanted: readonly st
     }
     return out;
   } finally {
+    await remoteLock.release();
     await session.close();
   }
 }

@@ -30,6 +30,7 @@ import { CONTENT_DIR, keepMergeableContent } from './keep-content.js';
 import { ContentStore } from './content-store.js';
 import { cleanTemporaries } from './temporaries.js';
 import { openSession, type Session } from './session.js';
+import { heldLockWarning, lockSessionRemote, type RemoteLockHandle } from './remote-lock.js';
 
 /** The kind of conflict a refused arrival becomes (see arrivals.ts). */
 export const REFUSED_KIND = 'remote-version-refused';
@@ -79,8 +80,11 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   const remoteWarnings = new Set<string>();
   const hooks = { onNote: (message: string) => opts.onEvent?.({ type: 'note', message }), onWarning: (message: string) => void remoteWarnings.add(message) };
   const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, hooks, 'background');
+  let remoteLock: RemoteLockHandle | undefined;
   try {
     const syncId = newSyncId(start, (id) => session.store.syncIdExists(id) || statusFileExists(session.stateDir, id));
+    // Writes to the remote happen under its lock, taken before the listing (a dry run takes none).
+    remoteLock = opts.dryRun ? undefined : lockSessionRemote(session, syncId, 'sync', hooks.onNote);
     const status = newStatus(syncId, cfg.project.project_id, session.remote.describe(), start, opts.dryRun === true);
     status.warnings.push(...cfg.warnings);
     const persist = async (): Promise<void> => {
@@ -127,6 +131,11 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
         if (e.category === 'cancelled') status.status = 'cancelled';
         status.errors.push(statusError(e));
       }
+      await remoteLock?.release(); // after the last write to the remote; post_sync runs without it
+      if (opts.dryRun) {
+        const held = await heldLockWarning(session.remote);
+        if (held !== undefined) status.warnings.push(held);
+      }
       if (chains && !opts.dryRun && runnable('post_sync').length > 0) {
         if (status.errors.length === 0 && status.status === 'running') {
           await persist(); // the commands may read what this sync did (.arx/syncs/<sync_id>.json)
@@ -140,6 +149,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     await persist();
     return redactStatus(showPaths(status));
   } finally {
+    await remoteLock?.release();
     await session.close();
   }
 }

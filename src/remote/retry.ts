@@ -104,6 +104,13 @@ export class RetryingRemote implements Remote {
   hash(path: string): Promise<string> {
     return this.retry(`reading ${path}`, () => this.inner.hash(path));
   }
+  /** Retried: a create whose answer was lost reads as "something was there"; the lock then finds its own content. */
+  createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined> {
+    return this.retry(`creating ${path}`, () => this.inner.createExclusive(path, data));
+  }
+  replaceStamped(path: string, data: Buffer): Promise<RemoteEntry> {
+    return this.retry(`writing ${path}`, () => this.inner.replaceStamped(path, data));
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

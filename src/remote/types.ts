@@ -155,6 +155,15 @@ export interface Remote {
   rename(from: string, to: string): Promise<void>;
   /** sha256 hex of a file's content. */
   hash(path: string): Promise<string>;
+  /**
+   * Create the file `path` holding `data`, only if nothing is there: of many
+   * callers at once exactly one succeeds (a link or rename that never replaces). Its modification time is
+   * the remote's own clock (arx sets none). undefined when something was
+   * there. Its content is there from the moment it exists. The remote lock's primitive.
+   */
+  createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined>;
+  /** Replace `path` atomically with `data` (temporary name, rename); its modification time is the remote's own clock. */
+  replaceStamped(path: string, data: Buffer): Promise<RemoteEntry>;
   close(): Promise<void>;
 }
 

@@ -15,11 +15,13 @@ export const IGNORE_FILE = '.arxignore';
 export const STATE_DIR = '.arx';
 /** The most `.arxignore` may hold (10,000 patterns of 4,096 characters fit). */
 export const IGNORE_FILE_LIMIT = 64 * 1024 * 1024;
+/** The remote lock's folder in the remote folder (see remote/lock.ts). */
+export const REMOTE_LOCK_DIR = '.arx-lock';
 
-/** Never synced, whatever the patterns say: state, and .env files (they hold secrets). Top level only. */
+/** Never synced, whatever the patterns say: state, the remote lock, and .env files (they hold secrets). Top level only. */
 export function alwaysExcluded(path: string): boolean {
   if (path.includes('/')) return false;
-  return path === STATE_DIR || path === '.env' || path.startsWith('.env.');
+  return path === STATE_DIR || path === REMOTE_LOCK_DIR || path === '.env' || path.startsWith('.env.');
 }
 
 export interface FilterSettings {

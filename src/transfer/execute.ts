@@ -215,7 +215,7 @@ export class Executor {
       this.result.failed.push({ path: a.path, error });
       this.ctx.onEvent?.({ type: 'failed', action: a, error });
       // Faults that will hit every remaining action too: stop here.
-      if (error.category === 'network' || error.code === 'DISK_FULL' || error.code === 'ROOT_REPLACED') this.result.aborted ??= error;
+      if (error.category === 'network' || error.category === 'lock' || error.code === 'DISK_FULL' || error.code === 'ROOT_REPLACED') this.result.aborted ??= error;
     }
   }
 

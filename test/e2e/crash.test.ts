@@ -21,7 +21,7 @@ function countFiles(root: string): number {
       return;
     }
     for (const name of names) {
-      if (top && name === '.arx') continue;
+      if (top && (name === '.arx' || name === '.arx-lock')) continue; // arx's state, and the remote lock a killed sync leaves
       if (name.startsWith('.arx-tmp-')) continue;
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p, false);

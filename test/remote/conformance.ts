@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArxError, ChangedDuringSyncError } from '../../src/errors.js';
+import { RemoteLock } from '../../src/remote/lock.js';
 import { isTempName, parseTempName, type ListFilter, type Remote, type RemoteEntry } from '../../src/remote/types.js';
 
 export interface ConformanceFixture {
@@ -1105,6 +1106,77 @@ export function remoteConformance(name: string, setup: () => Promise<Conformance
         await expectArxError(remote.list(undefined, '..'));
         await expectArxError(remote.list(undefined, 'a/../..'));
         await expectArxError(remote.list(noFilter, '/etc'));
+      });
+    });
+
+    describe('remote lock', () => {
+      const who = (n: number) => ({ syncId: `sync_${n}`, command: 'sync' });
+      const opts = { waitMs: 0, leaseMs: 60_000 };
+
+      it('createExclusive: exactly one of many creates wins, stamped by the remote clock; replaceStamped replaces atomically', async () => {
+        await remote.createRoot();
+        const before = Date.now() - 5_000;
+        const outcomes = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => remote.createExclusive('x.lock', Buffer.from(`writer ${n}`))));
+        const won = outcomes.filter((o) => o !== undefined);
+        expect(won).toHaveLength(1);
+        expect(won[0]!.mtimeMs).toBeGreaterThan(before);
+        expect(await textOf('x.lock')).toMatch(/^writer \d$/);
+        const stamped = await remote.replaceStamped('x.lock', Buffer.from('renewed'));
+        expect(stamped.size).toBe(7);
+        expect(await textOf('x.lock')).toBe('renewed');
+        await expectNoTemporaries();
+      });
+
+      it('one holder at a time; the second is told who holds it; release lets the next one in and leaves nothing behind', async () => {
+        await remote.createRoot();
+        const first = await RemoteLock.acquire(remote, who(1), opts);
+        expect(first).toBeInstanceOf(RemoteLock);
+        const err = await RemoteLock.acquire(remote, who(2), opts).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ArxError);
+        expect((err as ArxError).code).toBe('REMOTE_LOCKED');
+        expect((err as ArxError).message).toContain('sync_1');
+        await (first as RemoteLock).release();
+        const second = await RemoteLock.acquire(remote, who(2), opts);
+        expect(second).toBeInstanceOf(RemoteLock);
+        await (second as RemoteLock).release();
+        expect(await remote.stat('.arx-lock')).toBeUndefined();
+      });
+
+      it('a waiter gets the lock once its holder releases it', async () => {
+        await remote.createRoot();
+        const first = (await RemoteLock.acquire(remote, who(1), opts)) as RemoteLock;
+        const notes: string[] = [];
+        const waiting = RemoteLock.acquire(remote, who(2), { ...opts, waitMs: 10_000, pollMs: 50, onNote: (m) => notes.push(m) });
+        await new Promise((r) => setTimeout(r, 300));
+        await first.release();
+        const second = (await waiting) as RemoteLock;
+        expect(notes[0]).toMatch(/^waiting up to \d+ s for the remote lock, held by arx sync sync_1 \(pid /);
+        await second.release();
+      });
+
+      it('an expired lock is taken over by exactly one of the waiters racing for it', async () => {
+        await remote.createRoot();
+        await remote.mkdir('.arx-lock');
+        const stale = { token: 'dead', host: 'gone', pid: 1, sync_id: 'sync_0', command: 'sync', since: new Date().toISOString(), lease_ms: 1, renewals: 0 };
+        await remote.replaceStamped('.arx-lock/owner', Buffer.from(JSON.stringify(stale)));
+        await new Promise((r) => setTimeout(r, Math.max(precision, 1) + 100)); // older than its lease on the remote's clock
+        const outcomes = await Promise.allSettled([1, 2, 3, 4].map((n) => RemoteLock.acquire(remote, who(n), opts)));
+        const winners = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(winners).toHaveLength(1);
+        for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as ArxError).code).toBe('REMOTE_LOCKED');
+        const owner = JSON.parse((await remote.readAll('.arx-lock/owner')).toString());
+        expect(owner.token).not.toBe('dead');
+        await ((winners[0] as PromiseFulfilledResult<RemoteLock>).value).release();
+      });
+
+      it('a holder whose lock was removed stops writing through it', async () => {
+        await remote.createRoot();
+        const lock = (await RemoteLock.acquire(remote, who(1), { ...opts, leaseMs: 600 })) as RemoteLock;
+        lock.assertHeld();
+        await remote.remove('.arx-lock/owner');
+        await new Promise((r) => setTimeout(r, 400)); // a renewal (every lease/6) notices
+        expect(() => lock.assertHeld()).toThrow(/lost the remote lock/);
+        await lock.release();
       });
     });
   });

@@ -8,7 +8,7 @@
  * is never followed either (lstat, O_EXCL creates, O_NOFOLLOW reads).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, type PathLike, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, statSync, writeFileSync, type PathLike, type Stats } from 'node:fs';
 import { copyFile, link, lutimes, mkdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { asyncIo, closeFd, lstat, openFd, READ_NOFOLLOW, readFd, readWholeSync, syncIo, type WholeFileIo } from './fd-io.js';
 import { isNetworkFolder } from './fs-kind.js';
@@ -310,6 +310,54 @@ export class LocalFolderRemote implements Remote {
         this.tree.forget(path);
       }
     });
+  }
+
+  async createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined> {
+    this.checkRoot();
+    try {
+      return await this.within(path, true, async (at, folder) => {
+        // Written under a temporary name and linked into place: a link never replaces a file,
+        // and a reader never sees the file without its content.
+        const tmp = `${folder.dir}/${tempName(this.writer)}`;
+        try {
+          writeFileSync(tmp, data, { flag: 'wx' });
+          const st = await lstat(tmp);
+          folder.recheck();
+          try {
+            await link(tmp, at);
+          } catch (err) {
+            if (errnoCode(err) === 'EEXIST') return undefined;
+            throw err;
+          }
+          return { kind: 'file' as const, size: st.size, mtimeMs: st.mtimeMs };
+        } finally {
+          await unlink(tmp).catch(() => undefined);
+        }
+      });
+    } catch (err) {
+      throw fsErrorToArx(err, `creating ${this.abs(path)}`);
+    }
+  }
+
+  async replaceStamped(path: string, data: Buffer): Promise<RemoteEntry> {
+    this.checkRoot();
+    try {
+      return await this.within(path, true, async (at, folder) => {
+        const tmp = `${folder.dir}/${tempName(this.writer)}`;
+        try {
+          writeFileSync(tmp, data, { flag: 'wx' });
+          const st = await lstat(tmp);
+          folder.recheck();
+          await this.io.rename(tmp, at);
+          return { kind: 'file' as const, size: st.size, mtimeMs: st.mtimeMs };
+        } catch (err) {
+          await unlink(tmp).catch(() => undefined);
+          throw err;
+        }
+      });
+    } catch (err) {
+      throw fsErrorToArx(err, `writing ${this.abs(path)}`);
+    }
   }
 
   async hash(path: string): Promise<string> {

@@ -627,6 +627,58 @@ export class SftpRemote implements Remote {
     await this.renameAbs(this.abs(from), this.abs(to));
   }
 
+  async createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined> {
+    const abs = this.abs(path);
+    const tmp = `${abs.slice(0, abs.lastIndexOf('/'))}/${tempName(this.writer)}`;
+    await this.realFolders(path);
+    const sftp = await this.channel();
+    try {
+      const handle = await this.call<Buffer>(`creating ${tmp}`, (s, cb) => s.open(tmp, 'wx', cb), sftp);
+      const st = await this.writeHandle(sftp, tmp, handle, data);
+      // Plain SFTP rename refuses an existing target: a create that never replaces, content in place at once.
+      try {
+        await this.call<void>(`renaming ${tmp} to ${abs}`, (s, cb) => s.rename(tmp, abs, cb), sftp);
+      } catch (err) {
+        if (err instanceof ArxError && err.category !== 'network' && (await this.lstatAbs(abs)) !== undefined) {
+          await this.unlinkQuietly(tmp).catch(() => undefined);
+          return undefined;
+        }
+        throw err;
+      }
+      return { kind: 'file', ...st };
+    } catch (err) {
+      await this.unlinkQuietly(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async replaceStamped(path: string, data: Buffer): Promise<RemoteEntry> {
+    const abs = this.abs(path);
+    const tmp = `${abs.slice(0, abs.lastIndexOf('/'))}/${tempName(this.writer)}`;
+    await this.realFolders(path);
+    const sftp = await this.channel();
+    try {
+      const handle = await this.call<Buffer>(`creating ${tmp}`, (s, cb) => s.open(tmp, 'wx', cb), sftp);
+      const st = await this.writeHandle(sftp, tmp, handle, data);
+      await this.renameAbs(tmp, abs);
+      return { kind: 'file', ...st };
+    } catch (err) {
+      await this.unlinkQuietly(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Write `data` to an open handle, read back its size and time (the server's clock), close it. */
+  private async writeHandle(sftp: SFTPWrapper, abs: string, handle: Buffer, data: Buffer): Promise<{ size: number; mtimeMs: number }> {
+    try {
+      if (data.length > 0) await this.call<void>(`writing ${abs}`, (s, cb) => s.write(handle, data, 0, data.length, 0, cb), sftp);
+      const st = await this.call<SftpStats>(`reading ${abs}`, (s, cb) => s.fstat(handle, cb), sftp);
+      return { size: st.size, mtimeMs: st.mtime * 1000 };
+    } finally {
+      await this.call<void>(`closing ${abs}`, (s, cb) => s.close(handle, cb), sftp);
+    }
+  }
+
   async hash(path: string): Promise<string> {
     const h = createHash('sha256');
     for await (const chunk of await this.read(path)) h.update(chunk as Buffer);
