@@ -639,7 +639,9 @@ export class SftpRemote implements Remote {
       try {
         await this.call<void>(`renaming ${tmp} to ${abs}`, (s, cb) => s.rename(tmp, abs, cb), sftp);
       } catch (err) {
-        if (err instanceof ArxError && err.category !== 'network' && (await this.lstatAbs(abs)) !== undefined) {
+        // OpenSSH answers a plain Failure for an existing target; the holder may have released it
+        // since, so a Failure counts as a lost race too (the caller looks again), as does a target seen now.
+        if (err instanceof ArxError && err.category !== 'network' && (err.code === 'SFTP_FAILURE' || (await this.lstatAbs(abs)) !== undefined)) {
           await this.unlinkQuietly(tmp).catch(() => undefined);
           return undefined;
         }
