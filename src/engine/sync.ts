@@ -15,7 +15,7 @@ import { planChain, runChain, type ChainEvent, type ChainPhase, type ChainResult
 import { needsApproval, summarizeUnapproved, type ChainApproval } from '../chain/approval.js';
 import { chainApprovals } from '../chain/trust-store.js';
 import { ArxError, ConfigError, SafetyHaltError, unexpectedToArx } from '../errors.js';
-import { statusError, finishStatus, newStatus, redactStatus, showPaths, newSyncId, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
+import { statusError, finishStatus, newStatus, redactStatus, showPaths, newSyncId, SYNC_ID, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { showPath } from '../util/path-bytes.js';
 import { formatBytes } from '../report/format.js';
 import { SkippedPaths } from '../report/skipped.js';
@@ -59,6 +59,11 @@ export interface SyncOptions {
    * they leave out are left alone, not forgotten as no longer included.
    */
   narrowed?: boolean;
+  /**
+   * The id this sync's status will carry, chosen by the caller beforehand (the agent answers
+   * a sync request with it before the sync starts). Refused when the project has used it.
+   */
+  syncId?: string;
 }
 
 /** `stateDir`: the project's state folder, where a full disk is most likely met. */
@@ -82,7 +87,11 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, hooks, 'background');
   let remoteLock: RemoteLockHandle | undefined;
   try {
-    const syncId = newSyncId(start, (id) => session.store.syncIdExists(id) || statusFileExists(session.stateDir, id));
+    const taken = (id: string): boolean => session.store.syncIdExists(id) || statusFileExists(session.stateDir, id);
+    const syncId = opts.syncId ?? newSyncId(start, taken);
+    if (opts.syncId !== undefined && (!SYNC_ID.test(opts.syncId) || taken(opts.syncId))) {
+      throw new ArxError('usage', 'SYNC_ID_TAKEN', `sync id ${JSON.stringify(opts.syncId)} is not a new sync id of this project (expected sync_YYYYMMDD_HHMMSS[_N], not used before)`);
+    }
     // Writes to the remote happen under its lock, taken before the listing (a dry run takes none).
     remoteLock = opts.dryRun ? undefined : lockSessionRemote(session, syncId, 'sync', hooks.onNote);
     const status = newStatus(syncId, cfg.project.project_id, session.remote.describe(), start, opts.dryRun === true);

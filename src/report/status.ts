@@ -178,6 +178,9 @@ export function showPaths(status: SyncStatus): SyncStatus {
 }
 
 /** `sync_YYYYMMDD_HHMMSS` in UTC, with `_2`, `_3`... when that id is taken. */
+/** The form of every sync id: sync_YYYYMMDD_HHMMSS, then _N when two start in one second. */
+export const SYNC_ID = /^sync_\d{8}_\d{6}(?:_\d{1,6})?$/;
+
 export function newSyncId(now: Date, taken: (id: string) => boolean): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stem = `sync_${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}_${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
