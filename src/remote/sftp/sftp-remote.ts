@@ -54,6 +54,8 @@ export const RECHECK_FOLDER_MS = 2000;
 /** SFTP status codes (draft-ietf-secsh-filexfer). */
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
+/** OpenSSH's answer to ENAMETOOLONG and EINVAL from the server's file system: a name it cannot store. */
+const BAD_MESSAGE = 5;
 
 /** Data that surely fits one SFTP write request. */
 const ONE_PACKET = 32 * 1024;
@@ -224,6 +226,7 @@ export class SftpRemote implements Remote {
     const e = err as Error & { code?: number | string };
     if (e.code === NO_SUCH_FILE) return new ArxError('remote', 'NOT_FOUND', `not found on ${this.ssh.host}: ${what}`);
     if (e.code === PERMISSION_DENIED) return new PermissionDeniedError(`permission denied on ${this.ssh.host}: ${what}`);
+    if (e.code === BAD_MESSAGE) return new ArxError('remote', 'NAME_NOT_STORABLE', `${what} on ${this.ssh.host}: the server refused the name (too long, or not valid on its file system)`, { cause: err });
     if (this.broken || /No response from server|Not connected|not open|ECONNRESET|EPIPE|socket/i.test(e.message ?? '')) {
       this.broken = true;
       return new NetworkError(`lost the connection to ${this.ssh.host}:${this.ssh.port} (${what})`, err);
