@@ -9,11 +9,10 @@
  * the wider utf8Write is in place only during that call, and only where a
  * path needs it: nothing else in the process ever sees it.
  *
- * What ssh2 cannot do this way: names it reads (READDIR answers are decoded
- * as UTF-8, so a name that is not comes back with U+FFFD), and transfers that
- * open their remote file from a callback (fastPut): the callers avoid both
- * for such paths, and readdir, which takes a Buffer for a handle: readFolder
- * opens such a folder itself.
+ * What ssh2 cannot do this way: transfers that open their remote file from
+ * a callback (fastPut), which the callers avoid for such paths, and
+ * readdir(path), which takes a Buffer for a handle: readFolder opens such a
+ * folder itself. (Names read back keep their bytes: see byte-names.ts.)
  */
 import type { FileEntryWithStats, SFTPWrapper } from 'ssh2';
 import { fsPath, isPlainPath } from '../../util/path-bytes.js';
