@@ -1,6 +1,8 @@
 /**
  * Names that are not UTF-8 (here Latin-1: `caf\xe9.json`, `d\xf6r/`) sync like
- * any other, on the local remote and over SFTP; output shows them escaped.
+ * any other, on the local remote and over SFTP (also on an SFTP-only account,
+ * where the listing comes from READDIR rather than `find`); output shows them
+ * escaped.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +109,17 @@ describe.runIf(haveSshd())('names that are not UTF-8, over SFTP', () => {
   let sshd: Sshd;
   beforeAll(async () => {
     sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+  scenarios(() => ({ kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
+});
+
+describe.runIf(haveSshd())('names that are not UTF-8, over SFTP without a shell', () => {
+  let sshd: Sshd;
+  beforeAll(async () => {
+    sshd = await startSshd({ sftpOnly: true });
   });
   afterAll(async () => {
     await sshd?.stop();

@@ -9,11 +9,12 @@
  * the wider utf8Write is in place only during that call, and only where a
  * path needs it: nothing else in the process ever sees it.
  *
- * What ssh2 cannot do this way: names it reads (READDIR answers are decoded
- * as UTF-8, so a name that is not comes back with U+FFFD), and transfers that
- * open their remote file from a callback (fastPut): the callers avoid both
- * for such paths.
+ * What ssh2 cannot do this way: transfers that open their remote file from
+ * a callback (fastPut), which the callers avoid for such paths, and
+ * readdir(path), which takes a Buffer for a handle: readFolder opens such a
+ * folder itself. (Names read back keep their bytes: see byte-names.ts.)
  */
+import type { FileEntryWithStats, SFTPWrapper } from 'ssh2';
 import { fsPath, isPlainPath } from '../../util/path-bytes.js';
 
 type Utf8Write = (this: Buffer, s: string | Buffer, offset?: number, length?: number) => number;
@@ -43,4 +44,31 @@ export function withBytePaths<T>(fn: () => T): T {
   } finally {
     proto.utf8Write = original;
   }
+}
+
+const EOF = 1;
+
+/**
+ * The entries of the folder at `abs` (ssh2's readdir(path), which takes a
+ * path as bytes for a handle: a folder whose path is not UTF-8 is opened here
+ * and read to its end). Call it inside withBytePaths when needsBytes(abs).
+ */
+export function readFolder(sftp: SFTPWrapper, abs: string, cb: (err: Error | null | undefined, list?: FileEntryWithStats[]) => void): void {
+  if (!needsBytes(abs)) {
+    sftp.readdir(abs, cb);
+    return;
+  }
+  sftp.opendir(wire(abs), (err, handle) => {
+    if (err) return cb(err);
+    const entries: FileEntryWithStats[] = [];
+    const more = (): void =>
+      sftp.readdir(handle, (err, list) => {
+        const done = (err as (Error & { code?: number }) | undefined)?.code === EOF;
+        if (err && !done) return sftp.close(handle, () => cb(err));
+        if (done) return sftp.close(handle, (closeErr) => (closeErr ? cb(closeErr) : cb(undefined, entries)));
+        entries.push(...(list as FileEntryWithStats[]).filter((e) => e.filename !== '.' && e.filename !== '..'));
+        more();
+      });
+    more();
+  });
 }

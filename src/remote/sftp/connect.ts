@@ -10,6 +10,7 @@ import { ArxError, ConfigError, PermissionDeniedError, errnoCode } from '../../e
 import { readBoundedFile } from '../../util/bounded-file.js';
 import { noteCodePath } from '../../util/code-paths.js';
 import { addHostKey, checkHostKey, fingerprint, hostName, ignoredLineWarning, revokedMessage } from './known-hosts.js';
+import { readNamesAsBytes } from './byte-names.js';
 
 export interface SshOptions {
   host: string;
@@ -256,7 +257,7 @@ function logIn(o: SshOptions, ssh2: Ssh2, sock: Socket, dialFailure: () => Error
 }
 
 function openChannel(client: SshClient): Promise<SFTPWrapper> {
-  return new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+  return new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(readNamesAsBytes(sftp)))));
 }
 
 /** Connect only to read the server's host key (for `arx remote trust`). */

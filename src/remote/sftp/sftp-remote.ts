@@ -25,7 +25,7 @@ import { compactToResult, type CompactWalk } from '../../scan/walk.js';
 import { inLanes } from '../../util/lanes.js';
 import { hashLocalFile } from '../local/local-remote.js';
 import { fsPath } from '../../util/path-bytes.js';
-import { needsBytes, wire, withBytePaths } from './byte-paths.js';
+import { needsBytes, readFolder, wire, withBytePaths } from './byte-paths.js';
 import { assertSafeRelativePath } from '../paths.js';
 import {
   isTempName,
@@ -54,6 +54,8 @@ export const RECHECK_FOLDER_MS = 2000;
 /** SFTP status codes (draft-ietf-secsh-filexfer). */
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
+/** OpenSSH's answer to ENAMETOOLONG and EINVAL from the server's file system: a name it cannot store. */
+const BAD_MESSAGE = 5;
 
 /** Data that surely fits one SFTP write request. */
 const ONE_PACKET = 32 * 1024;
@@ -224,6 +226,7 @@ export class SftpRemote implements Remote {
     const e = err as Error & { code?: number | string };
     if (e.code === NO_SUCH_FILE) return new ArxError('remote', 'NOT_FOUND', `not found on ${this.ssh.host}: ${what}`);
     if (e.code === PERMISSION_DENIED) return new PermissionDeniedError(`permission denied on ${this.ssh.host}: ${what}`);
+    if (e.code === BAD_MESSAGE) return new ArxError('remote', 'NAME_NOT_STORABLE', `${what} on ${this.ssh.host}: the server refused the name (too long, or not valid on its file system)`, { cause: err });
     if (this.broken || /No response from server|Not connected|not open|ECONNRESET|EPIPE|socket/i.test(e.message ?? '')) {
       this.broken = true;
       return new NetworkError(`lost the connection to ${this.ssh.host}:${this.ssh.port} (${what})`, err);
@@ -445,7 +448,7 @@ export class SftpRemote implements Remote {
         const abs = rel === '' ? this.root : this.abs(rel);
         let list: { filename: string; attrs: SftpStats }[];
         try {
-          list = await this.call(`listing ${abs}`, (s, cb) => s.readdir(wire(abs), cb));
+          list = await this.call(`listing ${abs}`, (s, cb) => readFolder(s, abs, cb));
         } catch (err) {
           if (err instanceof ArxError && err.code === 'NOT_FOUND' && rel === start) return;
           if (err instanceof ArxError && err.category === 'network') throw err;
@@ -455,11 +458,7 @@ export class SftpRemote implements Remote {
         for (const { filename: name, attrs } of list) {
           if (name === '.' || name === '..') continue;
           const path = rel === '' ? name : `${rel}/${name}`;
-          // ssh2 decodes names as UTF-8: one that is not comes with U+FFFD and cannot be named again. Its state is unknown.
-          if (name.includes('\uFFFD')) {
-            result.unreadable.push(path);
-            continue;
-          }
+          // (A name that is not UTF-8 comes as its surrogate escapes, see byte-names.ts.)
           const kind = kindOf(attrs.mode);
           if (isTempName(name)) result.temporaries.push(path);
           else if (kind === 'dir') {
@@ -611,7 +610,7 @@ export class SftpRemote implements Remote {
         await this.call<void>(`removing folder ${abs}`, (s, cb) => s.rmdir(wire(abs), cb));
       } catch (err) {
         if (err instanceof ArxError && err.category === 'network') throw err;
-        const left = await this.call<unknown[]>(`listing ${abs}`, (s, cb) => s.readdir(wire(abs), cb)).catch(() => []);
+        const left = await this.call<unknown[]>(`listing ${abs}`, (s, cb) => readFolder(s, abs, cb)).catch(() => []);
         if (left.length > 0) throw new ArxError('remote', 'FOLDER_NOT_EMPTY', `${abs} on ${this.ssh.host} was not removed: it holds files that are not synced (ignored or excluded)`);
         throw err;
       }
