@@ -47,6 +47,11 @@ function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
+/** Where node runs with --expose-gc (bin/arx): a sync frees a copied file's buffers at once. */
+function forcedCollection(): (() => void) | undefined {
+  return (globalThis as { gc?: () => void }).gc;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -84,7 +89,7 @@ export function registerSync(program: Command): void {
         const cancel = cancelOnSignals();
         let status: SyncStatus;
         try {
-          status = await runSync(cfg, { dryRun: opts.dryRun, force: opts.force, commands: opts.commands, narrowed, signal: cancel.signal, onEvent: (e) => progress.onEvent(e) });
+          status = await runSync(cfg, { dryRun: opts.dryRun, force: opts.force, commands: opts.commands, narrowed, signal: cancel.signal, onEvent: (e) => progress.onEvent(e), releaseMemory: forcedCollection() });
         } finally {
           progress.stop();
           cancel.dispose();
