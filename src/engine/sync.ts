@@ -337,7 +337,7 @@ async function syncBody(
     const settings = policySettings(cfg);
     const byPolicy = plan.conflicts.filter((a) => choosePolicy(a.path, settings).policy !== 'manual').length;
     if (byPolicy > 0) emit({ type: 'phase', phase: 'plan', message: `settling ${byPolicy} ${byPolicy === 1 ? 'conflict' : 'conflicts'} by policy` });
-    const settled = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: false });
+    const settled = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: false, releaseMemory: opts.releaseMemory });
     status.resolved = settled.resolved;
     status.conflicts_resolved = settled.resolved.length;
     status.conflicts = settled.open;

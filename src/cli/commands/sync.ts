@@ -6,6 +6,7 @@ import { chooseMode, createProgress } from '../../report/progress.js';
 import type { SyncStatus } from '../../report/status.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
+import { forcedCollection } from '../memory.js';
 import { printJson } from '../output.js';
 import { printStatusSummary } from './summary.js';
 
@@ -45,11 +46,6 @@ function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
       process.off('SIGTERM', onSignal);
     },
   };
-}
-
-/** Where node runs with --expose-gc (bin/arx): a sync frees a copied file's buffers at once. */
-function forcedCollection(): (() => void) | undefined {
-  return (globalThis as { gc?: () => void }).gc;
 }
 
 function collect(value: string, previous: string[]): string[] {
