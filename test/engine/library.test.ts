@@ -4,12 +4,13 @@
  * behind; and a sync cancelled before it starts writes nothing to the remote.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { runSync, type SyncEvent } from '../../src/engine/sync.js';
-import { twoSided, write } from '../helpers/cli.js';
+import { read, twoSided, write } from '../helpers/cli.js';
 
 /** A forced collection, made available at run time (the test runner starts node without --expose-gc). */
 function forcedGc(): () => void {
@@ -85,8 +86,9 @@ describe('runSync in one process', () => {
   });
 
   it('returns cancelled without touching the remote when the signal is already aborted', async () => {
-    const t = twoSided('lib3');
+    const t = twoSided('lib3', { commands: { pre_sync: [{ name: 'pre', command: 'touch pre-ran' }] } });
     const env = t.envOf('a');
+    expect(t.trust('a').code).toBe(0);
     write(t.a, 'symbols/a.json', '{}');
     const ac = new AbortController();
     ac.abort();
@@ -97,10 +99,14 @@ describe('runSync in one process', () => {
     expect(status.files_uploaded).toBe(0);
     // Nothing on the remote: not the project's folder, not its lock.
     expect(existsSync(t.remoteRoot) ? readdirSync(t.remoteRoot, { recursive: true }) : []).toEqual([]);
+    expect(existsSync(join(t.a, 'pre-ran'))).toBe(false); // nor were its commands run
     expect(events.every((x) => x.id === status.sync_id)).toBe(true);
+    // The project's history records it, as any sync.
+    expect(JSON.parse(read(t.a, `.arx/syncs/${status.sync_id}.json`)).status).toBe('cancelled');
     // The next sync is not hindered by it.
     const next = await runSync(loadConfig({ projectDir: t.a, env }), { env });
     expect(next.status).toBe('completed');
-    expect(next.files_uploaded).toBe(2);
+    expect(next.files_uploaded).toBe(3); // arxfile.json, symbols/a.json and what pre_sync made
+    expect(existsSync(join(t.a, 'pre-ran'))).toBe(true);
   });
 });
