@@ -1,6 +1,6 @@
 /** The `arx` command line. The only place that turns errors into exit codes. */
-// First: starts the walk workers of a sync while the rest of the program loads.
-import '../scan/warm-walkers.js';
+// First: starts the walk workers of a sync while the rest of the program loads (nothing else does on import).
+import './warm-start.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBackups } from './commands/backups.js';

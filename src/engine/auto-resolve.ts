@@ -98,7 +98,7 @@ export async function resolveByPolicy(
   session: Session,
   conflicts: readonly Action[],
   states: ReadonlyMap<string, PathState>,
-  ctx: { backups: BackupStore; content: ContentStore; now: Date; dryRun: boolean },
+  ctx: { backups: BackupStore; content: ContentStore; now: Date; dryRun: boolean; releaseMemory?: () => void },
 ): Promise<PolicyResults> {
   const settings = policySettings(session.cfg);
   const out: PolicyResults = { resolved: [], open: [], decisions: [] };
@@ -122,7 +122,7 @@ export async function resolveByPolicy(
     if (ctx.dryRun) continue;
     const before = ctx.backups.kept.length;
     try {
-      const settled = await settle({ session, backups: ctx.backups, content: ctx.content, now: ctx.now }, a.path, { local: s.local as Entry | undefined, remote: s.remote as Entry | undefined }, d.how);
+      const settled = await settle({ session, backups: ctx.backups, content: ctx.content, now: ctx.now, releaseMemory: ctx.releaseMemory }, a.path, { local: s.local as Entry | undefined, remote: s.remote as Entry | undefined }, d.how);
       out.resolved.push({
         path: a.path,
         kind: fileKind(a.path),

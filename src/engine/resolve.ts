@@ -31,8 +31,8 @@ export interface ResolveMany {
 }
 
 /** Settle one open conflict now. */
-export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: KeepChoice, now: Date): Promise<ResolveResult> {
-  const { results, failures } = await resolveConflicts(cfg, [path], keep, now);
+export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: KeepChoice, now: Date, releaseMemory?: () => void): Promise<ResolveResult> {
+  const { results, failures } = await resolveConflicts(cfg, [path], keep, now, releaseMemory);
   if (failures[0]) throw failures[0].error;
   return results[0]!;
 }
@@ -42,7 +42,14 @@ export async function resolveConflict(cfg: EffectiveConfig, path: string, keep: 
  * such as `symbols/**`; `'all'` for every one), in one session and one backup
  * set. A conflict that cannot be settled stays open and the others go on.
  */
-export async function resolveConflicts(cfg: EffectiveConfig, wanted: readonly string[] | 'all', keep: KeepChoice, now: Date): Promise<ResolveMany> {
+export async function resolveConflicts(
+  cfg: EffectiveConfig,
+  wanted: readonly string[] | 'all',
+  keep: KeepChoice,
+  now: Date,
+  /** Frees the buffers of copied files now (the CLI forces a collection); absent: left to the runtime. */
+  releaseMemory?: () => void,
+): Promise<ResolveMany> {
   const session = await openSession(cfg, wanted === 'all' ? 'resolve --all' : `resolve ${wanted.join(' ')}`, now);
   // Its writes to the remote happen under the remote lock, as a sync's do.
   const remoteLock = lockSessionRemote(session, `resolve_${now.toISOString().replace(/[-:.]/g, '').replace('T', '_')}`, wanted === 'all' ? 'resolve --all' : `resolve ${wanted.join(' ')}`);
@@ -56,7 +63,7 @@ export async function resolveConflicts(cfg: EffectiveConfig, wanted: readonly st
       try {
         // Settle only the versions the user saw listed: a newer edit on either side is never overwritten unseen.
         const seen = { local: record.local as Entry | null, remote: record.remote as Entry | null };
-        const settled = await settle({ session, backups, now }, record.path, seen, { keep });
+        const settled = await settle({ session, backups, now, releaseMemory }, record.path, seen, { keep });
         out.results.push({ path: record.path, keep, conflictCopy: settled.conflictCopy, backups: backups.kept.slice(before), backupSet: backups.setId });
       } catch (err) {
         out.failures.push({ path: record.path, error: err instanceof ArxError ? err : new ArxError('internal', 'INTERNAL', String(err), { cause: err }) });

@@ -103,6 +103,8 @@ export interface SettleContext {
   backups: BackupStore;
   content?: ContentStore;
   now: Date;
+  /** Frees the buffers of copied files now (the CLI forces a collection); absent: left to the runtime. */
+  releaseMemory?: () => void;
 }
 
 /**
@@ -159,7 +161,7 @@ export async function settle(ctx: SettleContext, path: string, seen: Record<Side
   // What replaces the remote version must not look like it to a replica whose base knows that version.
   const replaced = entries.remote?.kind === 'file' ? entries.remote : undefined;
   const distinctFrom = (p: string) => (p === path ? replaced : undefined);
-  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime(), arrivals: arrivalCheck, distinctFrom }).run(buildPlan(actions));
+  const exec = await new Executor({ sides, scanned, store: session.store, remoteId: session.remoteId, backups, parallel: 2, scanTime: now.getTime(), arrivals: arrivalCheck, distinctFrom, releaseMemory: ctx.releaseMemory }).run(buildPlan(actions));
   const problem = exec.failed[0]?.error ?? exec.refused[0] ?? (exec.skipped[0] ? new ArxError('remote', 'CHANGED_DURING_SYNC', exec.skipped[0].message) : undefined);
   if (problem) throw problem;
   // What the base knew below this path described the old tree: forget it, so the next

@@ -47,8 +47,10 @@ export type SyncEvent =
 export interface SyncOptions {
   dryRun?: boolean;
   force?: boolean;
+  /** Aborted before the sync starts: it returns cancelled at once, having written nothing to the remote. */
   signal?: AbortSignal;
-  onEvent?: (e: SyncEvent) => void;
+  /** Every event of this sync, with the sync's id (several syncs may run in one process). */
+  onEvent?: (e: SyncEvent, syncId: string) => void;
   clock?: () => Date;
   /** false: skip the pre_sync and post_sync chains (--no-commands). */
   commands?: boolean;
@@ -64,6 +66,8 @@ export interface SyncOptions {
    * a sync request with it before the sync starts). Refused when the project has used it.
    */
   syncId?: string;
+  /** Frees the buffers of copied files now (the CLI forces a collection); absent: left to the runtime. */
+  releaseMemory?: () => void;
 }
 
 /** `stateDir`: the project's state folder, where a full disk is most likely met. */
@@ -83,7 +87,13 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
   // The remote connects while the pre_sync commands run and the state loads; the scan reports a failure.
   // Warnings from the connection (it may come and go): each once, in the status.
   const remoteWarnings = new Set<string>();
-  const hooks = { onNote: (message: string) => opts.onEvent?.({ type: 'note', message }), onWarning: (message: string) => void remoteWarnings.add(message) };
+  // The id is chosen once the state is open: notes before that wait for it.
+  let emit: ((e: SyncEvent) => void) | undefined;
+  const beforeId: SyncEvent[] = [];
+  const hooks = {
+    onNote: (message: string) => (emit ? emit({ type: 'note', message }) : beforeId.push({ type: 'note', message })),
+    onWarning: (message: string) => void remoteWarnings.add(message),
+  };
   const session = await openSession(cfg, opts.dryRun ? 'sync --dry-run' : 'sync', start, hooks, 'background');
   let remoteLock: RemoteLockHandle | undefined;
   try {
@@ -92,8 +102,13 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     if (opts.syncId !== undefined && (!SYNC_ID.test(opts.syncId) || taken(opts.syncId))) {
       throw new ArxError('usage', 'SYNC_ID_TAKEN', `sync id ${JSON.stringify(opts.syncId)} is not a new sync id of this project (expected sync_YYYYMMDD_HHMMSS[_N], not used before)`);
     }
+    const onEvent = opts.onEvent;
+    const report = (emit = onEvent ? (e: SyncEvent) => onEvent(e, syncId) : () => undefined);
+    for (const e of beforeId.splice(0)) report(e);
+    // Cancelled before it began: nothing is locked, run, scanned or written on the remote.
+    const cancelledAtStart = opts.signal?.aborted === true;
     // Writes to the remote happen under its lock, taken before the listing (a dry run takes none).
-    remoteLock = opts.dryRun ? undefined : lockSessionRemote(session, syncId, 'sync', hooks.onNote);
+    remoteLock = opts.dryRun || cancelledAtStart ? undefined : lockSessionRemote(session, syncId, 'sync', hooks.onNote);
     const status = newStatus(syncId, cfg.project.project_id, session.remote.describe(), start, opts.dryRun === true);
     status.warnings.push(...cfg.warnings);
     const persist = async (): Promise<void> => {
@@ -115,7 +130,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     // pre_sync commands may change the project, so the scans wait for them; without any they start
     // at once, beside the rest of the start-up.
     const preSync = chains && !opts.dryRun && runnable('pre_sync').length > 0;
-    const early = preSync || (blocked && !opts.dryRun) ? undefined : failureOr(() => beginScans(session, status, clock));
+    const early = cancelledAtStart || preSync || (blocked && !opts.dryRun) ? undefined : failureOr(() => beginScans(session, status, clock));
     await markInterrupted(session);
     await persist();
     const chain = (phase: ChainPhase): Promise<ChainResult> =>
@@ -125,16 +140,20 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
         syncId,
         env,
         signal: opts.signal,
-        onEvent: opts.onEvent,
+        onEvent: report,
       }).then((r) => absorbChain(status, r));
     if (opts.dryRun && chains) {
       status.planned_commands = approvals.flatMap((a) => planChain(a.phase, cfg.commands[a.phase]).map((c) => ({ ...c, approved: !needsApproval(a) })));
     }
     // A required pre_sync command that fails stops the sync before anything is scanned or moved.
-    const go = opts.dryRun || (!blocked && (!chains || (await chain('pre_sync')).failure === undefined));
+    if (cancelledAtStart) {
+      status.status = 'cancelled';
+      status.errors.push(statusError(new ArxError('cancelled', 'CANCELLED', 'sync was cancelled before it started')));
+    }
+    const go = !cancelledAtStart && (opts.dryRun || (!blocked && (!chains || (await chain('pre_sync')).failure === undefined)));
     if (go) {
       try {
-        await syncBody(session, status, opts, clock, early);
+        await syncBody(session, status, opts, clock, early, report);
       } catch (err) {
         const e = toArxError(err, session.stateDir);
         if (e.category === 'cancelled') status.status = 'cancelled';
@@ -154,7 +173,7 @@ export async function runSync(cfg: EffectiveConfig, opts: SyncOptions = {}): Pro
     }
     status.warnings.push(...remoteWarnings);
     finishStatus(status, clock());
-    opts.onEvent?.({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
+    report({ type: 'phase', phase: 'finish', message: `sync ${status.status}` });
     await persist();
     return redactStatus(showPaths(status));
   } finally {
@@ -228,10 +247,16 @@ function failureOr<T>(make: () => T): T | { failure: unknown } {
   }
 }
 
-/** `early`: the scans, when they began before the pre_sync commands (there were none). */
-async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions, clock: () => Date, early: Scans | { failure: unknown } | undefined): Promise<void> {
+/** `early`: the scans, when they began before the pre_sync commands (there were none); `emit`: this sync's events. */
+async function syncBody(
+  session: Session,
+  status: SyncStatus,
+  opts: SyncOptions,
+  clock: () => Date,
+  early: Scans | { failure: unknown } | undefined,
+  emit: (e: SyncEvent) => void,
+): Promise<void> {
   const { cfg, store, remote, remoteId } = session;
-  const emit = opts.onEvent ?? (() => undefined);
   emit({ type: 'phase', phase: 'scan', message: `scanning ${cfg.projectRoot} and ${remote.describe()}` });
   if (early !== undefined && 'failure' in early) throw early.failure;
   const scans = early ?? beginScans(session, status, clock);
@@ -304,6 +329,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     signal: opts.signal,
     onEvent: emit,
     arrivals: arrivalCheck,
+    releaseMemory: opts.releaseMemory,
   }).run(plan);
 
   // Conflicts are settled by policy once the rest is in place (not after an abort).
@@ -311,7 +337,7 @@ async function syncBody(session: Session, status: SyncStatus, opts: SyncOptions,
     const settings = policySettings(cfg);
     const byPolicy = plan.conflicts.filter((a) => choosePolicy(a.path, settings).policy !== 'manual').length;
     if (byPolicy > 0) emit({ type: 'phase', phase: 'plan', message: `settling ${byPolicy} ${byPolicy === 1 ? 'conflict' : 'conflicts'} by policy` });
-    const settled = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: false });
+    const settled = await resolveByPolicy(session, plan.conflicts, states, { backups, content, now: clock(), dryRun: false, releaseMemory: opts.releaseMemory });
     status.resolved = settled.resolved;
     status.conflicts_resolved = settled.resolved.length;
     status.conflicts = settled.open;

@@ -5,8 +5,9 @@
  * delaying the walks. Only for `arx sync`; a worker nobody takes is unref'd
  * and never keeps the process alive.
  *
- * Imported first by the CLI entry, so it runs before the other modules are
- * evaluated.
+ * Nothing starts on import: the CLI entry calls startWarmWalkers (through
+ * src/cli/warm-start.ts, its first import) before the other modules are
+ * evaluated; a program that embeds the engine starts none.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,6 +30,7 @@ export const WALK_WORKER_FILE = ((): URL | undefined => {
 const LIMITS = { maxYoungGenerationSizeMb: 4 };
 
 const warm: Worker[] = [];
+let started = false;
 
 /** A walk worker waiting for its job (a message): a warm one when there is one left, else a new one. */
 export function takeWalkWorker(file: URL): Worker {
@@ -55,8 +57,14 @@ function isSyncCommand(argv: readonly string[]): boolean {
   return false;
 }
 
-// On Linux, find walks (see find-walk.ts); a walk worker starts only where find fails.
-if (process.platform !== 'linux' && WALK_WORKER_FILE !== undefined && threads().isMainThread && isSyncCommand(process.argv.slice(2))) {
+/**
+ * For `arx sync` (argv: the command line after node and the script), start
+ * the walk workers ahead of time. Only once; on Linux, find walks (see
+ * find-walk.ts) and a walk worker starts only where find fails.
+ */
+export function startWarmWalkers(argv: readonly string[]): void {
+  if (started || process.platform === 'linux' || WALK_WORKER_FILE === undefined || !threads().isMainThread || !isSyncCommand(argv)) return;
+  started = true;
   // One for the project folder, one for a local-folder remote.
   for (let i = 0; i < 2; i++) {
     const w = new (threads().Worker)(WALK_WORKER_FILE, { resourceLimits: LIMITS });

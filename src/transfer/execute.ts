@@ -50,6 +50,8 @@ export interface ExecContext {
    * (`arx resolve` replacing a version of the same size and time).
    */
   distinctFrom?: (path: string) => { size: number; mtimeMs: number } | undefined;
+  /** Frees the buffers of copied files now (the CLI forces a collection); absent: left to the runtime. */
+  releaseMemory?: () => void;
 }
 
 export interface ExecResult {
@@ -99,26 +101,19 @@ function remoteStat(e: Entry | RemoteEntry | undefined, seenAt: number, precisio
 /**
  * File data that passes through JavaScript buffers (streams, network
  * packets) is freed by the garbage collector, which (counting only small
- * heap objects) may wait until tens of megabytes pile up. Where the runtime
- * allows it (bin/arx starts node with --expose-gc), collect after a large
- * file, and after every RELEASE_EVERY bytes of small ones.
+ * heap objects) may wait until tens of megabytes pile up. When the caller
+ * gives `releaseMemory` (the CLI: a forced collection, bin/arx starts node
+ * with --expose-gc), it is called after a large file and after every
+ * RELEASE_EVERY bytes of small ones; the engine itself never tunes the process.
  */
-function releaseStreamedChunks(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
 const RELEASE_EVERY = 48 * 1024 * 1024;
 
 /**
  * Batches keep their buffers (the files, the archive, the packets) alive
- * long enough to outlive the young generation: collect once that much
- * buffer memory is held, rather than when the heap's own limits say so.
+ * long enough to outlive the young generation: memory is released once that
+ * much buffer memory is held, rather than when the heap's own limits say so.
  */
 const BATCH_BUFFERS_HELD = 24 * 1024 * 1024;
-
-function releaseHeldBuffers(): void {
-  if (process.memoryUsage().arrayBuffers > BATCH_BUFFERS_HELD) releaseStreamedChunks();
-}
 
 /** Per-lane read buffer: most project files (symbols, rules) are far smaller. */
 const SCRATCH_BYTES = 256 * 1024;
@@ -387,12 +382,12 @@ export class Executor {
         },
       });
       hash = digest;
-      releaseStreamedChunks();
+      this.ctx.releaseMemory?.();
     }
     this.bytesSinceRelease += written.size;
     if (this.bytesSinceRelease > RELEASE_EVERY) {
       this.bytesSinceRelease = 0;
-      releaseStreamedChunks();
+      this.ctx.releaseMemory?.();
     }
     this.recordCopy(a, src, hash, written);
   }
@@ -441,7 +436,7 @@ export class Executor {
         return;
       }
       const outcome = await this.createBatch(batch);
-      releaseHeldBuffers();
+      if (process.memoryUsage().arrayBuffers > BATCH_BUFFERS_HELD) this.ctx.releaseMemory?.();
       if (outcome.left.length > 0) rest.push(...outcome.left);
       if (!outcome.batched) batching = false;
     };

@@ -11,6 +11,7 @@ import { table } from '../../report/format.js';
 import { parseShownPath, showPath } from '../../util/path-bytes.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
+import { forcedCollection } from '../memory.js';
 import { printJson, reportError, say, warn } from '../output.js';
 import { isAbsolute, relative, resolve } from 'node:path';
 
@@ -75,7 +76,7 @@ export function registerConflicts(program: Command): void {
         if (!opts.all && given.length === 0) throw new UsageError('name the conflicts to settle (paths or globs, as arx conflicts lists them), or pass --all');
         const cfg = loadConfig({ projectDir: g.project });
         const wanted = opts.all ? 'all' : given.map((p) => conflictPathFromUser(cfg, p));
-        const { results, failures } = await resolveConflicts(cfg, wanted, opts.keep, new Date());
+        const { results, failures } = await resolveConflicts(cfg, wanted, opts.keep, new Date(), forcedCollection());
         if (!g.quiet) {
           if (results.length === 0 && failures.length === 0) say('there are no open conflicts');
           for (const res of results) {

@@ -6,6 +6,7 @@ import { chooseMode, createProgress } from '../../report/progress.js';
 import type { SyncStatus } from '../../report/status.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
+import { forcedCollection } from '../memory.js';
 import { printJson } from '../output.js';
 import { printStatusSummary } from './summary.js';
 
@@ -84,7 +85,7 @@ export function registerSync(program: Command): void {
         const cancel = cancelOnSignals();
         let status: SyncStatus;
         try {
-          status = await runSync(cfg, { dryRun: opts.dryRun, force: opts.force, commands: opts.commands, narrowed, signal: cancel.signal, onEvent: (e) => progress.onEvent(e) });
+          status = await runSync(cfg, { dryRun: opts.dryRun, force: opts.force, commands: opts.commands, narrowed, signal: cancel.signal, onEvent: (e) => progress.onEvent(e), releaseMemory: forcedCollection() });
         } finally {
           progress.stop();
           cancel.dispose();
