@@ -5,6 +5,7 @@
  */
 import type { SyncStatus } from '../report/status.js';
 import type { EventLog } from './events.js';
+import type { SyncRequest } from './runner.js';
 
 /** idle: nothing to do; syncing: a sync runs; waiting: backing off after failures; paused: by request; error: its settings do not load. */
 export type ProjectState = 'idle' | 'syncing' | 'waiting' | 'paused' | 'error';
@@ -38,12 +39,13 @@ export interface SyncProgress {
   current_file: string | null;
 }
 
-export type SyncView = SyncStatus & { progress?: SyncProgress };
+/** A finished or running sync's status JSON (with `progress` while it runs), or a queued one's id. */
+export type SyncView = (SyncStatus & { progress?: SyncProgress }) | { sync_id: string; project_id: string; status: 'queued' };
 
 export interface AgentModel {
   projects(): ProjectView[];
-  /** Starts a sync now, or queues exactly one more after the running one; undefined: no such project. */
-  requestSync(projectId: string): { sync_id: string } | undefined;
+  /** Starts a sync now, or queues exactly one more after the running one (or says why not); undefined: no such project. */
+  requestSync(projectId: string): SyncRequest | undefined;
   /** A running sync (with progress) or a finished one of any project; undefined: unknown id. */
   sync(syncId: string): SyncView | undefined;
   /** Newest first, at most `limit`; undefined: no such project. */
@@ -56,10 +58,16 @@ export interface AgentModel {
   readonly events: EventLog;
 }
 
+/** Bytes a sync copied each way (the status JSON has only their sum). */
+export interface TransferTally {
+  bytesUp: number;
+  bytesDown: number;
+}
+
 /** What the agent core tells the metrics (src/agent/metrics.ts implements it over prom-client). */
 export interface MetricsSink {
   /** A sync of `projectId` ended (any status), with its status JSON; durations come from it. */
-  syncFinished(projectId: string, status: SyncStatus): void;
+  syncFinished(projectId: string, status: SyncStatus, tally: TransferTally): void;
   /** The open conflicts of a project, set at start and after each sync. */
   conflictsPending(projectId: string, count: number): void;
   /** One webhook or e-mail delivery attempt's final outcome. */

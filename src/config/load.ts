@@ -198,33 +198,46 @@ function defaultsLayer(projectId: string, env: NodeJS.ProcessEnv): Layer {
   };
 }
 
+/** This machine's configuration file: ARX_CONFIG, else ~/.arxconfig.json. */
+export function globalFilePath(env: NodeJS.ProcessEnv, cwd?: string): string {
+  if (env.ARX_CONFIG !== undefined && hasControlCharacter(env.ARX_CONFIG)) {
+    throw new ConfigError(`ARX_CONFIG: must not contain control characters (such as a tab or a line break), got ${JSON.stringify(env.ARX_CONFIG)}`, 'CONFIG_INVALID');
+  }
+  return env.ARX_CONFIG ? resolve(cwd ?? process.cwd(), expandHome(env.ARX_CONFIG, env)) : join(homeOf(env), '.arxconfig.json');
+}
+
+/** The global file, validated; `value` undefined when there is none (an error when ARX_CONFIG names a missing one). */
+export function readGlobalConfig(env: NodeJS.ProcessEnv, cwd?: string): { file: string; value: Record<string, unknown> | undefined; warnings: string[] } {
+  const file = globalFilePath(env, cwd);
+  const raw = readJsonFile(file);
+  if (raw === undefined) {
+    if (env.ARX_CONFIG) throw new ConfigError(`ARX_CONFIG names ${file}, which does not exist`, 'CONFIG_MISSING');
+    return { file, value: undefined, warnings: [] };
+  }
+  rejectFileSecrets(raw, file);
+  const g = validateLayer(globalConfigSchema, raw, file);
+  return { file, value: g.value as Record<string, unknown>, warnings: g.warnings };
+}
+
 export function loadConfig(opts: LoadOptions = {}): EffectiveConfig {
   const env = opts.env ?? process.env;
   const projectRoot = findProjectRoot(opts);
   const projectFile = join(projectRoot, PROJECT_FILE);
   const warnings: string[] = [];
 
-  if (env.ARX_CONFIG !== undefined && hasControlCharacter(env.ARX_CONFIG)) {
-    throw new ConfigError(`ARX_CONFIG: must not contain control characters (such as a tab or a line break), got ${JSON.stringify(env.ARX_CONFIG)}`, 'CONFIG_INVALID');
-  }
-  const globalFile = env.ARX_CONFIG ? resolve(opts.cwd ?? process.cwd(), expandHome(env.ARX_CONFIG, env)) : join(homeOf(env), '.arxconfig.json');
+  const globalFile = globalFilePath(env, opts.cwd);
   if (travelsWith(projectRoot, globalFile)) {
     throw new ConfigError(
       `ARX_CONFIG names ${globalFile}, inside the project folder: that file would travel with the project, so it cannot hold this machine's settings; move it outside the project (or into its .arx/ folder)`,
       'CONFIG_IN_PROJECT',
     );
   }
-  const globalRaw = readJsonFile(globalFile);
-  if (globalRaw === undefined && env.ARX_CONFIG) {
-    throw new ConfigError(`ARX_CONFIG names ${globalFile}, which does not exist`, 'CONFIG_MISSING');
-  }
   // This machine's own layers (the global file; the environment follows the project layer).
   const layers: Layer[] = [];
-  if (globalRaw !== undefined) {
-    rejectFileSecrets(globalRaw, globalFile);
-    const g = validateLayer(globalConfigSchema, globalRaw, globalFile);
+  const g = readGlobalConfig(env, opts.cwd);
+  if (g.value !== undefined) {
     warnings.push(...g.warnings);
-    layers.push({ name: `global (${globalFile})`, data: g.value as Record<string, unknown> });
+    layers.push({ name: `global (${globalFile})`, data: g.value });
   }
 
   const projectRaw = dropProjectSecrets(readJsonFile(projectFile), warnings);

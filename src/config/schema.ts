@@ -103,7 +103,8 @@ const remoteSchema = z.strictObject({
 
 const syncSchema = z.strictObject({
   enabled: z.boolean().optional(),
-  interval: z.number().int().positive().optional(),
+  /** Seconds between the agent's syncs of this project; 0: no timer (changes and requests only). */
+  interval: z.number().int().nonnegative().max(31_536_000).optional(),
   conflict_resolution: z.enum(CONFLICT_POLICIES).optional(),
   auto_backup: z.boolean().optional(),
   remote_path: plainText()
@@ -135,11 +136,35 @@ const notificationsSchema = z.strictObject({
   timeout: z.number().positive().max(600).optional(),
 });
 
+/** `host:port` (an IPv6 host in brackets); port 0 picks a free one. */
+export const LISTEN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** The agent (`arx agent`): set only in the global file. */
+const agentSchema = z.strictObject({
+  listen: z
+    .string()
+    .regex(LISTEN, 'expected host:port, e.g. "127.0.0.1:7461"')
+    .refine((l) => Number(LISTEN.exec(l)?.[1]) <= 65535, 'the port must be from 0 to 65535')
+    .optional(),
+  projects: z.array(plainText()).optional(),
+  watch: z.boolean().optional(),
+  debounce_ms: z.number().int().min(0).max(600_000).optional(),
+  /** Seconds one sync may take before it is stopped (and counted as failed). */
+  sync_timeout: z.number().positive().max(7 * 86_400).optional(),
+  /** Certificate and key (PEM files) for HTTPS; needed to listen beyond loopback without a warning. */
+  tls: z.strictObject({ cert: plainText(), key: plainText() }).optional(),
+  /** Host names (without port) the API answers to besides the listen host and loopback names. */
+  allowed_hosts: z.array(plainText()).optional(),
+});
+
 export const globalConfigSchema = z.strictObject({
   sync: syncSchema.optional(),
   remote: remoteSchema.optional(),
   notifications: notificationsSchema.optional(),
+  agent: agentSchema.optional(),
 });
+
+export type AgentSettingsInput = z.infer<typeof agentSchema>;
 
 /** What the environment may set: the global shape plus the secrets that only it may hold. */
 export const envLayerSchema = globalConfigSchema.extend({
