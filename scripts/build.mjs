@@ -31,12 +31,23 @@ const ssh2Binding = {
 await build({
   ...common,
   format: 'cjs',
-  external: ['ajv', 'better-sqlite3', 'cpu-features'],
+  external: ['ajv', 'better-sqlite3', 'cpu-features', 'nodemailer'],
   plugins: [ssh2Binding],
   define: { 'import.meta.url': '__arxUrl' },
   banner: { js: "const __arxUrl = require('node:url').pathToFileURL(__filename).href;" },
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/arx.cjs',
+});
+// The agent (HTTP server, watcher, log) in a bundle of its own, loaded by `arx agent` only.
+await build({
+  ...common,
+  format: 'cjs',
+  external: ['ajv', 'better-sqlite3', 'cpu-features', 'nodemailer'],
+  plugins: [ssh2Binding],
+  define: { 'import.meta.url': '__arxUrl' },
+  banner: { js: "const __arxUrl = require('node:url').pathToFileURL(__filename).href;" },
+  entryPoints: ['src/agent/cli.ts'],
+  outfile: 'dist/agent.cjs',
 });
 await build({ ...common, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/launch.mjs' });
 await build({ ...common, entryPoints: ['src/scan/walk-worker.ts'], outfile: 'dist/walk-worker.mjs' });

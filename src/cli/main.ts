@@ -3,6 +3,7 @@
 import './warm-start.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerAgent } from './commands/agent.js';
 import { registerBackups } from './commands/backups.js';
 import { registerConfig } from './commands/config.js';
 import { registerConflicts } from './commands/conflicts.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerUnlock(program);
   registerNotify(program);
   registerProjectTools(program);
+  registerAgent(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

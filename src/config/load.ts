@@ -68,6 +68,8 @@ export interface NotificationsConfig {
   webhook?: string;
   channels?: Record<string, { webhook?: string; email?: string }>;
   timeout?: number;
+  smtp?: { host: string; port?: number; secure?: boolean; from?: string; username?: string };
+  email_on?: ('success' | 'failure' | 'conflict' | 'cancelled')[];
 }
 
 export interface EffectiveConfig {

@@ -134,6 +134,19 @@ const notificationsSchema = z.strictObject({
   channels: z.record(z.string().regex(COMMAND_NAME, 'expected a channel name of letters, digits, "_", "." or "-"'), channelSchema).optional(),
   /** Seconds a webhook may take to answer. */
   timeout: z.number().positive().max(600).optional(),
+  /** The mail server for `email`; its password only from ARX_SMTP_PASSWORD. */
+  smtp: z
+    .strictObject({
+      host: plainText(),
+      port: z.number().int().min(1).max(65535).optional(),
+      /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+      secure: z.boolean().optional(),
+      from: plainText().optional(),
+      username: plainText().optional(),
+    })
+    .optional(),
+  /** The outcomes that send an e-mail after a sync. */
+  email_on: z.array(z.enum(['success', 'failure', 'conflict', 'cancelled'])).optional(),
 });
 
 /** `host:port` (an IPv6 host in brackets); port 0 picks a free one. */

@@ -11,6 +11,21 @@ export interface WebhookResult {
   status: number;
 }
 
+/** The receiver answered with an error status; `retryAfterMs` from its Retry-After, when it gave one. */
+export class WebhookRejected extends ArxError {
+  constructor(message: string, readonly status: number, readonly retryAfterMs: number | undefined) {
+    super('remote', 'WEBHOOK_REJECTED', message);
+  }
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds from `now`. */
+export function parseRetryAfter(value: string | null, now: Date): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
+}
+
 /** The URL without its user-info, and the Authorization header that carries it instead. */
 export function splitCredentials(url: string): { url: string; headers: Record<string, string> } {
   const u = new URL(url);
@@ -30,15 +45,23 @@ function failureReason(err: Error & { cause?: unknown }): string {
   return redactText(why);
 }
 
-export async function postWebhook(url: string, body: unknown, opts: { timeoutMs: number; channel: string }): Promise<WebhookResult> {
+export interface PostOptions {
+  timeoutMs: number;
+  channel: string;
+  /** Extra headers (the signature). */
+  headers?: Record<string, string>;
+}
+
+/** POSTs `body` (an object, or JSON text as signed) once. */
+export async function postWebhook(url: string, body: unknown, opts: PostOptions): Promise<WebhookResult> {
   const where = `the webhook of channel "${opts.channel}" (${redactWebhookUrl(url)})`;
   let res: Response;
   try {
     const target = splitCredentials(url);
     res = await fetch(target.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'arx', ...target.headers },
-      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', 'user-agent': 'arx', ...opts.headers, ...target.headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(opts.timeoutMs),
       redirect: 'follow',
     });
@@ -52,6 +75,8 @@ export async function postWebhook(url: string, body: unknown, opts: { timeoutMs:
   }
   // The answer's body is not needed; release the connection.
   await res.body?.cancel().catch(() => undefined);
-  if (!res.ok) throw new ArxError('remote', 'WEBHOOK_REJECTED', `${where} answered HTTP ${res.status}${res.statusText ? ` ${redactText(res.statusText)}` : ''}`);
+  if (!res.ok) {
+    throw new WebhookRejected(`${where} answered HTTP ${res.status}${res.statusText ? ` ${redactText(res.statusText)}` : ''}`, res.status, parseRetryAfter(res.headers.get('retry-after'), new Date()));
+  }
   return { status: res.status };
 }

@@ -4,13 +4,17 @@ import { loadConfig } from '../../config/load.js';
 import { ArxError, UsageError } from '../../errors.js';
 import { DEFAULT_CHANNEL, findChannel } from '../../notify/channels.js';
 import { buildNotification } from '../../notify/message.js';
-import { postWebhook } from '../../notify/webhook.js';
+import { deliverWebhook } from '../../notify/deliver.js';
+import { sendMail, smtpOf } from '../../notify/email.js';
+import { WEBHOOK_SECRET_ENV } from '../../notify/signing.js';
 import { redactWebhookUrl } from '../../util/redact.js';
 import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
 import { say, warn } from '../output.js';
 
 const DEFAULT_TIMEOUT_S = 10;
+/** Attempts in all for the webhook (about 1 and 2 s apart). */
+const NOTIFY_ATTEMPTS = 3;
 
 export function registerNotify(program: Command): void {
   program
@@ -25,17 +29,32 @@ export function registerNotify(program: Command): void {
         const cfg = loadConfig({ projectDir: g.project });
         for (const w of cfg.warnings) warn(w, g);
         const channel = findChannel(cfg.notifications, opts.channel);
-        if (!channel.webhook) {
-          throw new ArxError(
-            'config',
-            'EMAIL_NOT_AVAILABLE',
-            `notification channel "${channel.name}" only has an email address, and this version of arx sends notifications by webhook only; add a "webhook" URL to it`,
-          );
-        }
-        if (channel.email) warn(`channel "${channel.name}": email is not sent by this version of arx; the webhook was used`, g);
         const payload = buildNotification(cfg, channel.name, opts.message, process.env, new Date());
-        const res = await postWebhook(channel.webhook, payload, { timeoutMs: (cfg.notifications.timeout ?? DEFAULT_TIMEOUT_S) * 1000, channel: channel.name });
-        if (!g.quiet) say(`sent to channel "${channel.name}" (${redactWebhookUrl(channel.webhook)}, HTTP ${res.status})`);
+        const timeoutMs = (cfg.notifications.timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+        const sent: string[] = [];
+        const failed: string[] = [];
+        if (channel.webhook) {
+          const secret = process.env[WEBHOOK_SECRET_ENV] || undefined;
+          const r = await deliverWebhook(channel.webhook, payload, payload.text, { channel: channel.name, timeoutMs, attempts: NOTIFY_ATTEMPTS, ...(secret ? { secret } : {}) });
+          if (r.ok) sent.push(`${redactWebhookUrl(channel.webhook)}, HTTP ${r.status}`);
+          else failed.push(r.reason);
+        }
+        if (channel.email) {
+          try {
+            const subject = `arx: ${cfg.project.name ?? cfg.project.project_id}: ${payload.text.split('\n')[0]!.slice(0, 120)}`;
+            await sendMail(smtpOf(cfg.notifications), { to: [channel.email], subject, text: payload.text }, process.env, timeoutMs);
+            sent.push(`e-mail to ${channel.email}`);
+          } catch (err) {
+            // Settings the user must fix are errors at once; a server that fails is reported with the rest.
+            if (!(err instanceof ArxError) || err.category === 'config') throw err;
+            failed.push(err.message);
+          }
+        }
+        if (failed.length > 0) {
+          if (sent.length === 0) throw new ArxError('network', 'NOTIFY_FAILED', failed.join('; '));
+          for (const f of failed) warn(f, g);
+        }
+        if (!g.quiet) say(`sent to channel "${channel.name}" (${sent.join('; ')})`);
         return EXIT.OK;
       }),
     );

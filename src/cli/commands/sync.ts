@@ -7,7 +7,9 @@ import type { SyncStatus } from '../../report/status.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
 import { forcedCollection } from '../memory.js';
-import { printJson } from '../output.js';
+import { printJson, warn } from '../output.js';
+import { sendCompletion } from '../../notify/completion.js';
+import { redactWebhookUrl } from '../../util/redact.js';
 import { printStatusSummary } from './summary.js';
 
 interface SyncOpts {
@@ -66,6 +68,19 @@ function narrowForThisRun(cfg: EffectiveConfig, include: string[], exclude: stri
   return include.length + exclude.length > 0;
 }
 
+/** The completion webhook and e-mail (see notify/completion.ts): a failure is a warning, never the sync's exit code. */
+async function notifyAfterSync(cfg: EffectiveConfig, status: SyncStatus, g: { quiet?: boolean; verbose?: boolean }): Promise<void> {
+  const results = await sendCompletion(cfg, status, { env: process.env, attempts: SYNC_WEBHOOK_ATTEMPTS });
+  for (const r of results) {
+    const where = r.target.kind === 'webhook' ? `the webhook of channel "${r.target.channel}" (${redactWebhookUrl(r.target.to)})` : `e-mail to ${r.target.to}`;
+    if (!r.ok) warn(`could not notify ${where}: ${r.reason}`, g);
+    else if (g.verbose && !g.quiet) process.stderr.write(`arx: notified ${where}\n`);
+  }
+}
+
+/** `arx sync` waits for its webhook: three attempts (about 1 and 2 s apart). */
+const SYNC_WEBHOOK_ATTEMPTS = 3;
+
 export function registerSync(program: Command): void {
   program
     .command('sync')
@@ -92,6 +107,7 @@ export function registerSync(program: Command): void {
         }
         if (opts.json) printJson(status);
         else printStatusSummary(status, { verbose: g.verbose === true, quiet: g.quiet === true });
+        await notifyAfterSync(cfg, status, g);
         return exitCodeForStatus(status);
       }),
     );
