@@ -44,7 +44,7 @@ function retriable(err: unknown): boolean {
   return err instanceof ArxError && (err.code === 'WEBHOOK_TIMEOUT' || err.code === 'WEBHOOK_UNREACHABLE');
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** `payload`: the full message; `text`: what a Slack webhook shows instead. */
 export async function deliverWebhook(url: string, payload: object, text: string, o: DeliveryOptions): Promise<DeliveryResult> {

@@ -3,6 +3,7 @@
  * `notifications.smtp` {host, port, secure, from, username}; the password
  * only from ARX_SMTP_PASSWORD.
  */
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { NotificationsConfig } from '../config/load.js';
 import { ArxError, ConfigError } from '../errors.js';
@@ -30,7 +31,8 @@ export async function sendMail(smtp: Smtp, mail: Mail, env: NodeJS.ProcessEnv, t
   noteSecret(password);
   if (smtp.username && !password) throw new ConfigError(`notifications.smtp.username is set but ${SMTP_PASSWORD_ENV} is not: set the mail account's password in the environment (or .env)`, 'SMTP_PASSWORD_MISSING');
   const port = smtp.port ?? (smtp.secure ? 465 : 587);
-  const { createTransport } = await import('nodemailer');
+  // Required at the first mail (not imported): the CLI runs from a script that cannot import modules dynamically.
+  const { createTransport } = createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer');
   const transport = createTransport({
     host: smtp.host,
     port,

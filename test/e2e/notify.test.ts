@@ -1,4 +1,6 @@
 /** `arx notify` against a real HTTP receiver on loopback, alone and from a post_sync chain. */
+import { createHmac } from 'node:crypto';
+import { SMTPServer } from 'smtp-server';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -100,7 +102,7 @@ describe('arx notify', () => {
     expect(none.stderr).toContain('no notification channel named "default"');
     const emailOnly = arx(['notify', '--channel', 'mail'], { cwd: t.a, env: t.env });
     expect(emailOnly.code).toBe(2);
-    expect(emailOnly.stderr).toContain('channel "mail" only has an email address');
+    expect(emailOnly.stderr).toContain('notifications.smtp is not set');
     const empty = projectWith({ channels: { blank: {} } });
     const blank = arx(['notify', '--channel', 'blank'], { cwd: empty.a, env: empty.env });
     expect(blank.code).toBe(2);
@@ -194,9 +196,10 @@ describe('arx notify', () => {
     expect(r.code).toBe(0);
     const status = JSON.parse(r.stdout);
     expect(status.commands[0]).toMatchObject({ name: 'notify_team', success: true });
-    expect(rx.received).toHaveLength(1);
-    const body = rx.received[0]!.body;
-    expect(body.phase).toBe('post_sync');
+    // The chain's message, and the completion message of the sync itself.
+    expect(rx.received).toHaveLength(2);
+    const body = rx.received.find((x) => x.body.phase === 'post_sync')!.body;
+    expect(rx.received.find((x) => x.body.event === 'sync_complete')!.body).toMatchObject({ sync_id: status.sync_id, project_id: 'tower', status: 'completed' });
     expect(body.sync).toMatchObject({ sync_id: status.sync_id, files_uploaded: status.files_uploaded });
     expect(body.text).toContain(`Office Tower (tower): ${status.sync_id} synced: ${status.files_uploaded} uploaded`);
   });
@@ -206,5 +209,92 @@ describe('arx notify', () => {
     const r = arx(['notify', '--channel', 'team'], { cwd: home, env: cleanEnv(join(home, 'h')) });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('arx init');
+  });
+});
+
+describe('notifications after arx sync, signed', () => {
+  const secret = 'a shared secret of the receiver';
+  const verify = (h: IncomingMessage['headers'], body: string) =>
+    h['webhook-signature'] === `v1,${createHmac('sha256', Buffer.from(secret)).update(`${h['webhook-id']}.${h['webhook-timestamp']}.${body}`).digest('base64')}`;
+
+  it('arx sync posts sync_complete with its counts, signed with ARX_WEBHOOK_SECRET; arx notify signs too', async () => {
+    const seen: { headers: IncomingMessage['headers']; body: string }[] = [];
+    const rx = await receiver((_req, res) => res.end('ok'));
+    const raw = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body });
+        res.end();
+      });
+    });
+    servers.push(raw);
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const t = projectWith({ webhook: `http://127.0.0.1:${(raw.address() as AddressInfo).port}/hook`, channels: { other: { webhook: `${rx.url}/o` } } });
+    write(t.a, 'symbols/a.json', '{"id":"a"}');
+    const env = { ...t.env, ARX_WEBHOOK_SECRET: secret };
+    const r = await arxAsync(['sync', '--json', '--quiet'], { cwd: t.a, env });
+    expect(r.code, r.stderr).toBe(0);
+    const status = JSON.parse(r.stdout);
+    expect(seen).toHaveLength(1);
+    const body = JSON.parse(seen[0]!.body);
+    expect(body).toMatchObject({ event: 'sync_complete', project_id: 'tower', sync_id: status.sync_id, status: 'completed', files_uploaded: status.files_uploaded, conflicts_pending: 0 });
+    expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);
+    expect(verify(seen[0]!.headers, seen[0]!.body)).toBe(true);
+    // Every configured channel's webhook gets it.
+    expect(rx.received.map((x) => x.body.event)).toEqual(['sync_complete']);
+    const n = await arxAsync(['notify', '--message', 'signed'], { cwd: t.a, env });
+    expect(n.code).toBe(0);
+    expect(verify(seen[1]!.headers, seen[1]!.body)).toBe(true);
+    expect(JSON.parse(seen[1]!.body).text).toBe('signed');
+    // A dry run notifies nobody.
+    await arxAsync(['sync', '--dry-run', '--quiet'], { cwd: t.a, env });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('a webhook that fails is a warning: the sync keeps its own exit code', async () => {
+    const down = await receiver();
+    await down.close();
+    const t = projectWith({ webhook: `${down.url}/SECRET-PATH` });
+    write(t.a, 'symbols/a.json', '{"id":"a"}');
+    const r = await arxAsync(['sync'], { cwd: t.a, env: t.env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('arx: warning: could not notify the webhook of channel "default"');
+    expect(r.stderr).not.toContain('SECRET-PATH');
+  });
+
+  it('arx notify sends to an e-mail channel through SMTP; a wrong password is a clear error', async () => {
+    const mails: { subject: string; to: string }[] = [];
+    const smtp = new SMTPServer({
+      disabledCommands: ['STARTTLS'],
+      allowInsecureAuth: true,
+      onAuth: (auth, _s, cb) => (auth.username === 'arx' && auth.password === 'pw-1234' ? cb(null, { user: 'arx' }) : cb(new Error('Invalid username or password'))),
+      onData(stream, _session, cb) {
+        let raw = '';
+        stream.on('data', (c: Buffer) => (raw += c.toString()));
+        stream.on('end', () => {
+          mails.push({ subject: /^Subject: (.*)$/m.exec(raw)?.[1] ?? '', to: /^To: (.*)$/m.exec(raw)?.[1] ?? '' });
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    try {
+      const port = (smtp.server.address() as AddressInfo).port;
+      const t = projectWith({ channels: { mail: { email: 'team@example.com' } }, smtp: { host: '127.0.0.1', port, username: 'arx', from: 'arx@example.com' } });
+      const noPassword = await arxAsync(['notify', '--channel', 'mail', '--message', 'hello'], { cwd: t.a, env: t.env });
+      expect(noPassword.code).toBe(2);
+      expect(noPassword.stderr).toContain('ARX_SMTP_PASSWORD');
+      const wrong = await arxAsync(['notify', '--channel', 'mail', '--message', 'hello'], { cwd: t.a, env: { ...t.env, ARX_SMTP_PASSWORD: 'wrong-pw' } });
+      expect(wrong.code).toBe(5);
+      expect(wrong.stderr).toContain(`could not send e-mail through 127.0.0.1:${port}`);
+      expect(wrong.stderr).not.toContain('wrong-pw');
+      const ok = await arxAsync(['notify', '--channel', 'mail', '--message', 'hello'], { cwd: t.a, env: { ...t.env, ARX_SMTP_PASSWORD: 'pw-1234' } });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain('e-mail to team@example.com');
+      expect(mails).toEqual([{ subject: 'arx: Office Tower: hello', to: 'team@example.com' }]);
+    } finally {
+      await new Promise<void>((r) => smtp.close(() => r()));
+    }
   });
 });

@@ -21,6 +21,8 @@ export function registerAgent(program: Command): void {
     c.action(
       handler<Record<string, unknown>>(async (opts, cmd, positional) => {
         const g = globals(cmd);
+        // `arx agent log --project ID`: the option shares its name with the global --project DIR, which takes it.
+        if (name === 'log' && g.project !== undefined) opts = { ...opts, project: g.project };
         return agentModule().runAgentCommand(name, positional, opts, { verbose: g.verbose === true, quiet: g.quiet === true });
       }),
     );
@@ -36,6 +38,6 @@ export function registerAgent(program: Command): void {
   sub('install-service', 'write a systemd user unit that runs the agent and restarts it on failure');
   sub('log', "print the agent's log readably")
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-    .option('--project <id>', 'only the lines of this project')
+    .option('--project <id>', "only the lines of this project (its project_id)")
     .option('-n, --lines <n>', 'only the last N lines');
 }
