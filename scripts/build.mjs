@@ -52,3 +52,4 @@ await build({
 await build({ ...common, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/launch.mjs' });
 await build({ ...common, entryPoints: ['src/scan/walk-worker.ts'], outfile: 'dist/walk-worker.mjs' });
 await build({ ...common, entryPoints: ['bench/run.ts'], outfile: 'dist/bench.mjs' });
+await build({ ...common, entryPoints: ['bench/agent.ts'], outfile: 'dist/bench-agent.mjs' });

@@ -146,7 +146,7 @@ describe.runIf(haveSshd())('arx agent', () => {
         2,
       ),
     );
-    env = cleanEnv(home, { ARX_AGENT_TOKEN: TOKEN, ARX_WEBHOOK_SECRET: SECRET, ARX_SMTP_PASSWORD: SMTP_PASSWORD });
+    env = cleanEnv(home, { XDG_STATE_HOME: join(home, '.local', 'state'), ARX_AGENT_TOKEN: TOKEN, ARX_WEBHOOK_SECRET: SECRET, ARX_SMTP_PASSWORD: SMTP_PASSWORD });
     agent = arxSpawn(['agent', 'run'], { cwd: top, env });
     agent.stderr!.on('data', (d: Buffer) => (agentErr += d.toString()));
     const lock = join(home, '.local', 'state', 'arx', 'agent', 'agent.lock');
@@ -383,7 +383,7 @@ describe.runIf(haveSshd())('arx agent', () => {
 describe('arx agent without a running agent', () => {
   it('generates a token once, readable only by its user; status says none runs', () => {
     const home = tempDir('arx-agent-home-');
-    const env = cleanEnv(home);
+    const env = cleanEnv(home, { XDG_STATE_HOME: join(home, '.local', 'state') });
     const a = arx(['agent', 'token'], { cwd: home, env });
     const b = arx(['agent', 'token'], { cwd: home, env });
     expect(a.code).toBe(0);
