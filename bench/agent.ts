@@ -28,7 +28,9 @@ const { values: opts } = parseArgs({
     edits: { type: 'string', default: '20' },
     'debounce-ms': { type: 'string', default: '500' },
     'model-mb': { type: 'string', default: '512' },
+    syncs: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
+    'no-watch': { type: 'boolean', default: false },
   },
 });
 const num = (name: keyof typeof opts, min: number): number => {
@@ -45,6 +47,7 @@ const IDLE_S = num('idle', 1);
 const EDITS = num('edits', 1);
 const DEBOUNCE = num('debounce-ms', 0);
 const MODEL_MB = num('model-mb', 1);
+const SYNCS = num('syncs', 0);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const top = mkdtempSync(join(tmpdir(), 'arx-bench-agent-'));
@@ -71,13 +74,26 @@ async function api(base: string, path: string, init: RequestInit = {}): Promise<
 
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime, in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  // utime, stime, and those of its finished children (the listings' find), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Syncs the agent has run, from its metrics. */
+async function syncsRun(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  return [...text.matchAll(/^arx_sync_runs_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
 }
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** RSS, and the JavaScript heap and external memory as the agent's own metrics show them. */
+async function memory(base: string, pid: number): Promise<string> {
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return `RSS ${rssMb(pid).toFixed(0)} MB (heap used ${value('nodejs_heap_size_used_bytes').toFixed(0)} MB of ${value('nodejs_heap_size_total_bytes').toFixed(0)}, external ${value('nodejs_external_memory_bytes').toFixed(0)} MB)`;
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
@@ -88,9 +104,10 @@ async function main(): Promise<void> {
   const dirs: string[] = [];
   for (let p = 0; p < PROJECTS; p++) dirs.push(makeProject(`bench${p}`, FILES));
   const big = makeProject('big', 1);
+  const small = makeProject('small', 10);
   writeFileSync(
     join(home, '.arxconfig.json'),
-    JSON.stringify({ remote: { type: 'local', path: remote }, agent: { listen: '127.0.0.1:0', projects: [...dirs, big], debounce_ms: DEBOUNCE } }, null, 2),
+    JSON.stringify({ remote: { type: 'local', path: remote }, agent: { listen: '127.0.0.1:0', projects: [...dirs, big, small], debounce_ms: DEBOUNCE, watch: !opts['no-watch'] } }, null, 2),
   );
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_DATA_HOME: join(home, '.local', 'share'), XDG_STATE_HOME: join(home, '.local', 'state'), ARX_AGENT_TOKEN: TOKEN };
   for (const k of Object.keys(env)) if (k.startsWith('ARX_') && k !== 'ARX_AGENT_TOKEN') delete env[k];
@@ -113,7 +130,7 @@ async function main(): Promise<void> {
       if (list.every((p) => p.last_sync?.status === 'completed' && p.state === 'idle')) break;
       await sleep(500);
     }
-    console.log(`first syncs of all projects: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`first syncs of all projects: ${((Date.now() - t0) / 1000).toFixed(1)} s; then ${await memory(base, agent.pid!)}`);
 
     // Edit -> remote, with watching.
     const latencies: number[] = [];
@@ -143,6 +160,7 @@ async function main(): Promise<void> {
     await sleep(3000);
     const pid = agent.pid!;
     const cpu0 = cpuSeconds(pid);
+    const runs0 = await syncsRun(base);
     const rss: number[] = [];
     const idleStart = Date.now();
     while (Date.now() - idleStart < IDLE_S * 1000) {
@@ -151,7 +169,8 @@ async function main(): Promise<void> {
     }
     const cpu = cpuSeconds(pid) - cpu0;
     const wall = (Date.now() - idleStart) / 1000;
-    console.log(`idle agent over ${wall.toFixed(0)} s: CPU ${((cpu / wall) * 100).toFixed(2)} % (goal <= 1 %), RSS ${Math.max(...rss).toFixed(0)} MB peak, ${rss.at(-1)!.toFixed(0)} MB at the end (goal <= 150 MB)`);
+    const timerSyncs = (await syncsRun(base)) - runs0;
+    console.log(`idle agent over ${wall.toFixed(0)} s (${timerSyncs} syncs on their interval in it): CPU ${((cpu / wall) * 100).toFixed(2)} % (goal <= 1 %), RSS ${Math.max(...rss).toFixed(0)} MB peak (goal <= 150 MB); at the end ${await memory(base, pid)}`);
 
     // API latency during a large sync.
     mkdirSync(join(big, 'models'), { recursive: true });
@@ -175,6 +194,25 @@ async function main(): Promise<void> {
       if (v.status !== 'running' && v.status !== 'queued') break;
     }
     console.log(`GET /api/v1/syncs/{id} during a ${MODEL_MB} MB sync: ${times.length} requests (${running} while it ran), p50 ${fmt(pct(times, 50))}, p99 ${fmt(pct(times, 99))} (goal <= 20 ms)`);
+
+    // Many syncs in one process: memory stays flat.
+    if (SYNCS > 0) {
+      const marks: string[] = [];
+      const syncStart = Date.now();
+      for (let i = 1; i <= SYNCS; i++) {
+        writeFileSync(join(small, 'symbols', 'group_0', 'sym_0.json'), JSON.stringify({ id: 'sym_0', round: i }));
+        const r = (await (await fetch(`${base}/api/v1/projects/small/sync`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { sync_id?: string };
+        if (!r.sync_id) throw new Error(`sync ${i} did not start: ${JSON.stringify(r)}`);
+        for (;;) {
+          const v = (await api(base, `/api/v1/syncs/${r.sync_id}`)) as { status: string };
+          if (v.status !== 'running' && v.status !== 'queued') break;
+          await sleep(2);
+        }
+        if (i === 1 || i % Math.max(1, Math.floor(SYNCS / 5)) === 0) marks.push(`${i}: ${rssMb(pid).toFixed(0)} MB`);
+        if (i === 1 || i === SYNCS) marks.push(`[${await memory(base, pid)}]`);
+      }
+      console.log(`RSS over ${SYNCS} syncs in the agent (${((Date.now() - syncStart) / SYNCS).toFixed(0)} ms each): ${marks.join(', ')}`);
+    }
   } finally {
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));

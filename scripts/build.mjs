@@ -42,7 +42,8 @@ await build({
 await build({
   ...common,
   format: 'cjs',
-  external: ['ajv', 'better-sqlite3', 'cpu-features', 'nodemailer'],
+  // @parcel/watcher loads its native build by platform at run time.
+  external: ['ajv', 'better-sqlite3', 'cpu-features', 'nodemailer', '@parcel/watcher'],
   plugins: [ssh2Binding],
   define: { 'import.meta.url': '__arxUrl' },
   banner: { js: "const __arxUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -16,6 +16,8 @@ import { EventLog } from './events.js';
 import type { AgentLog } from './log.js';
 import type { AgentModel, MetricsSink, ProjectView, SyncView } from './model.js';
 import { ProgressTracker } from './progress.js';
+import { DEFAULT_CONCURRENT_SYNCS } from './settings.js';
+import { SyncSlots } from './slots.js';
 import { ProjectRunner, realTimers, type SyncRequest, type Timers, type Trigger } from './runner.js';
 import { watchProject, type ProjectWatch } from './watcher.js';
 
@@ -28,8 +30,12 @@ export interface AgentOptions {
   syncTimeoutMs: number;
   timers?: Timers;
   backoff?: { firstMs: number; maxMs: number };
+  /** Syncs at once (a burst waits its turn; a sync running longer than SLOW_SYNC_MS frees its slot). */
+  maxConcurrentSyncs?: number;
+  /** A forced collection (the agent's process decides so): after large copies, and when the agent turns idle. */
+  releaseMemory?: () => void;
   /** After each sync that produced a status (the notifications); its failures are its own. */
-  onSyncComplete?(cfg: EffectiveConfig | undefined, status: SyncStatus): Promise<void>;
+  onSyncComplete?(cfg: EffectiveConfig | undefined, status: SyncStatus, signal: AbortSignal): Promise<void>;
 }
 
 interface ProjectEntry {
@@ -52,6 +58,10 @@ interface RunningSync {
 
 /** Finished syncs kept in memory for GET /api/v1/syncs/{id} (older ones are read from the projects' history). */
 const RECENT_KEPT = 500;
+/** A sync running longer than this stops counting against the limit. */
+const SLOW_SYNC_MS = 30_000;
+/** After the last sync ends, the memory it used is given back this much later (unless another starts). */
+const IDLE_COLLECT_MS = 2_000;
 /** At most this many progress events per second per sync. */
 const PROGRESS_PER_SECOND = 4;
 
@@ -64,9 +74,15 @@ export class Agent implements AgentModel {
   private readonly issued = new Set<string>();
   private readonly timers: Timers;
   private stopped = false;
+  /** Notifications still being delivered (they run beside the project's next syncs); stop() ends them. */
+  private readonly notifying = new Set<Promise<void>>();
+  private readonly notifyAbort = new AbortController();
+  private readonly slots: SyncSlots;
+  private idleCollect: unknown;
 
   constructor(private readonly opts: AgentOptions) {
     this.timers = opts.timers ?? realTimers;
+    this.slots = new SyncSlots(opts.maxConcurrentSyncs ?? DEFAULT_CONCURRENT_SYNCS, SLOW_SYNC_MS, this.timers);
   }
 
   /** Makes the agent's list this one: new projects start, removed ones stop (after their running sync). */
@@ -178,19 +194,25 @@ export class Agent implements AgentModel {
       this.events.publish('sync_started', { project_id: projectId, sync_id: syncId, trigger });
       this.opts.log.info('sync_start', `sync ${syncId} started (${trigger})`, { project: projectId, sync_id: syncId, trigger });
       let lastProgress = 0;
-      status = await runSync(cfg, {
-        syncId,
-        signal,
-        env: this.opts.env,
-        onEvent: (e) => {
-          tracker.onEvent(e);
-          const now = this.timers.now();
-          if ((e.type === 'progress' || e.type === 'done' || e.type === 'plan') && now - lastProgress >= 1000 / PROGRESS_PER_SECOND) {
-            lastProgress = now;
-            this.events.publish('progress', { project_id: projectId, sync_id: syncId, ...tracker.view() });
-          }
-        },
-      });
+      const release = await this.slots.acquire(signal);
+      try {
+        status = await runSync(cfg, {
+          syncId,
+          signal,
+          env: this.opts.env,
+          ...(this.opts.releaseMemory ? { releaseMemory: this.opts.releaseMemory } : {}),
+          onEvent: (e) => {
+            tracker.onEvent(e);
+            const now = this.timers.now();
+            if ((e.type === 'progress' || e.type === 'done' || e.type === 'plan') && now - lastProgress >= 1000 / PROGRESS_PER_SECOND) {
+              lastProgress = now;
+              this.events.publish('progress', { project_id: projectId, sync_id: syncId, ...tracker.view() });
+            }
+          },
+        });
+      } finally {
+        release();
+      }
     } catch (err) {
       // Nothing began (the settings, the project's lock): a status of its own, kept here and in the log.
       const e: ArxError = unexpectedToArx(err);
@@ -201,14 +223,30 @@ export class Agent implements AgentModel {
       if (!this.running.has(syncId)) this.events.publish('sync_started', { project_id: projectId, sync_id: syncId, trigger });
     } finally {
       this.running.delete(syncId);
+      this.collectWhenIdle();
     }
     status = redactStatus(status);
     this.remember(status);
     this.report(projectId, status, tracker);
     if (this.opts.onSyncComplete && !this.stopped) {
-      await this.opts.onSyncComplete(cfg, status).catch((err: unknown) => this.opts.log.error('notify_error', err instanceof Error ? err.message : String(err), { project: projectId, sync_id: syncId }));
+      const sent: Promise<void> = this.opts
+        .onSyncComplete(cfg, status, this.notifyAbort.signal)
+        .catch((err: unknown) => this.opts.log.error('notify_error', err instanceof Error ? err.message : String(err), { project: projectId, sync_id: syncId }))
+        .finally(() => this.notifying.delete(sent));
+      this.notifying.add(sent);
     }
     return status;
+  }
+
+  /** When no sync runs any more, a collection gives the memory of the last ones back to the system. */
+  private collectWhenIdle(): void {
+    const collect = this.opts.releaseMemory;
+    if (!collect || this.running.size > 0) return;
+    if (this.idleCollect !== undefined) this.timers.clear(this.idleCollect);
+    this.idleCollect = this.timers.set(() => {
+      this.idleCollect = undefined;
+      if (this.running.size === 0) collect();
+    }, IDLE_COLLECT_MS);
   }
 
   private report(projectId: string, status: SyncStatus, tracker: ProgressTracker): void {
@@ -331,5 +369,8 @@ export class Agent implements AgentModel {
     const entries = [...this.entries.values()];
     await Promise.all(entries.map((e) => e.watch?.close()));
     await Promise.all(entries.map((e) => e.runner.stop()));
+    // Retries waiting for their turn are given up (and logged so); a request in flight ends within its timeout.
+    this.notifyAbort.abort();
+    await Promise.all([...this.notifying]);
   }
 }

@@ -160,8 +160,12 @@ export async function runAgentCommand(sub: string, args: string[], opts: AgentCo
   const env = process.env;
   try {
     switch (sub) {
-      case 'run':
-        return await runForeground({ env, quiet: g.quiet === true });
+      case 'run': {
+        const code = await runForeground({ env, quiet: g.quiet === true });
+        // A sync that did not stop in time may still hold handles: it must not keep the process alive.
+        setTimeout(() => process.exit(code), 500).unref();
+        return code;
+      }
       case 'start':
         return await start(env, g);
       case 'stop':

@@ -6,6 +6,7 @@
  * second signal stops at once.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { forcedCollection } from '../cli/memory.js';
 import { fsErrorToArx } from '../errors.js';
 import { redactText } from '../util/redact.js';
 import { Agent } from './agent.js';
@@ -60,7 +61,9 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
       watch: settings.watch,
       debounceMs: settings.debounceMs,
       syncTimeoutMs: settings.syncTimeoutMs,
-      onSyncComplete: (cfg, status) => notifyCompletion(cfg, status, { env, log: agentLog, metrics }),
+      maxConcurrentSyncs: settings.maxConcurrentSyncs,
+      ...(forcedCollection() ? { releaseMemory: forcedCollection()! } : {}),
+      onSyncComplete: (cfg, status, signal) => notifyCompletion(cfg, status, { env, log: agentLog, metrics, signal }),
     });
     const api = await startApi({ model: agent, metrics, token: token.value, host: settings.host, port: settings.port, allowedHosts: settings.allowedHosts, ...(tls ? { tls } : {}) });
     lock.setAddress(api.address);

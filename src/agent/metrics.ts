@@ -2,7 +2,7 @@
  * Prometheus metrics of the agent (prom-client, its own registry). Labels are
  * project ids, directions, phases and results: never a path or an address.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SyncStatus } from '../report/status.js';
 import type { MetricsSink, TransferTally } from './model.js';
 
@@ -24,6 +24,12 @@ export class AgentMetrics implements MetricsSink {
   private readonly lastSuccess = new Gauge({ name: 'arx_last_success_timestamp_seconds', help: 'When the last completed sync of the project ended (Unix seconds).', labelNames: ['project'], registers: [this.registry] });
   private readonly webhooks = new Counter({ name: 'arx_webhook_deliveries_total', help: 'Webhook deliveries, by final result (delivered, failed, gave_up, disabled).', labelNames: ['result'], registers: [this.registry] });
   private readonly emails = new Counter({ name: 'arx_email_deliveries_total', help: 'E-mails, by result (delivered, failed).', labelNames: ['result'], registers: [this.registry] });
+
+  constructor() {
+    // The process's own: memory, CPU, event loop lag, handles (process_* and nodejs_*).
+    // The event loop is sampled once a second: finer sampling costs an idle agent CPU (a timer every 10 ms).
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+  }
 
   syncFinished(projectId: string, status: SyncStatus, tally: TransferTally): void {
     const project = projectId;

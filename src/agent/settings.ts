@@ -11,6 +11,8 @@ import { ConfigError } from '../errors.js';
 export const DEFAULT_LISTEN = '127.0.0.1:7461';
 export const DEFAULT_DEBOUNCE_MS = 500;
 export const DEFAULT_SYNC_TIMEOUT_S = 3600;
+/** Syncs at once: about the cores of a small machine. */
+export const DEFAULT_CONCURRENT_SYNCS = 2;
 
 export interface AgentSettings {
   file: string;
@@ -20,6 +22,7 @@ export interface AgentSettings {
   watch: boolean;
   debounceMs: number;
   syncTimeoutMs: number;
+  maxConcurrentSyncs: number;
   tls?: { cert: string; key: string };
   allowedHosts: string[];
   warnings: string[];
@@ -54,6 +57,7 @@ export function loadAgentSettings(env: NodeJS.ProcessEnv, cwd?: string): AgentSe
     watch: a.watch ?? true,
     debounceMs: a.debounce_ms ?? DEFAULT_DEBOUNCE_MS,
     syncTimeoutMs: (a.sync_timeout ?? DEFAULT_SYNC_TIMEOUT_S) * 1000,
+    maxConcurrentSyncs: a.max_concurrent_syncs ?? DEFAULT_CONCURRENT_SYNCS,
     ...(a.tls ? { tls: { cert: absolute(a.tls.cert, 'agent.tls.cert'), key: absolute(a.tls.key, 'agent.tls.key') } } : {}),
     allowedHosts: a.allowed_hosts ?? [],
     warnings: g.warnings,

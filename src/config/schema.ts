@@ -162,6 +162,8 @@ const agentSchema = z.strictObject({
   projects: z.array(plainText()).optional(),
   watch: z.boolean().optional(),
   debounce_ms: z.number().int().min(0).max(600_000).optional(),
+  /** Syncs at once across the projects (a sync running longer than 30 s no longer counts). */
+  max_concurrent_syncs: z.number().int().min(1).max(64).optional(),
   /** Seconds one sync may take before it is stopped (and counted as failed). */
   sync_timeout: z.number().positive().max(7 * 86_400).optional(),
   /** Certificate and key (PEM files) for HTTPS; needed to listen beyond loopback without a warning. */

@@ -44,7 +44,19 @@ function retriable(err: unknown): boolean {
   return err instanceof ArxError && (err.code === 'WEBHOOK_TIMEOUT' || err.code === 'WEBHOOK_UNREACHABLE');
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when the signal aborts. */
+function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** `payload`: the full message; `text`: what a Slack webhook shows instead. */
 export async function deliverWebhook(url: string, payload: object, text: string, o: DeliveryOptions): Promise<DeliveryResult> {
@@ -52,7 +64,7 @@ export async function deliverWebhook(url: string, payload: object, text: string,
   const body = JSON.stringify(isSlackWebhook(url) ? { text } : payload);
   const key = o.secret ? webhookKey(o.secret) : undefined;
   const id = newWebhookId();
-  const sleep = o.sleep ?? defaultSleep;
+  const sleep = o.sleep ?? ((ms: number) => sleepUnless(ms, o.signal));
   const random = o.random ?? Math.random;
   const now = o.now ?? (() => new Date());
   const first = o.firstDelayMs ?? 1000;
@@ -63,7 +75,7 @@ export async function deliverWebhook(url: string, payload: object, text: string,
     // A fresh timestamp on each attempt (receivers refuse old ones); the id stays.
     const headers = key ? signatureHeaders(key, id, Math.floor(now().getTime() / 1000), body) : {};
     try {
-      const res = await postWebhook(url, body, { timeoutMs: o.timeoutMs, channel: o.channel, headers });
+      const res = await postWebhook(url, body, { timeoutMs: o.timeoutMs, channel: o.channel, headers, ...(o.signal ? { signal: o.signal } : {}) });
       return { ok: true, status: res.status, attempts: attempt };
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
@@ -78,6 +90,7 @@ export async function deliverWebhook(url: string, payload: object, text: string,
       if (err instanceof WebhookRejected && err.retryAfterMs !== undefined) delay = Math.min(Math.max(delay, err.retryAfterMs), 5 * max);
       o.onRetry?.(attempt, delay, reason);
       await sleep(delay);
+      if (o.signal?.aborted) return { ok: false, reason: `${reason}; not retried: arx is stopping`, attempts: attempt, gone: false };
     }
   }
   return { ok: false, reason, attempts: o.attempts, gone: false };

@@ -50,6 +50,8 @@ export interface PostOptions {
   channel: string;
   /** Extra headers (the signature). */
   headers?: Record<string, string>;
+  /** Ends the request early (the agent stopping). */
+  signal?: AbortSignal;
 }
 
 /** POSTs `body` (an object, or JSON text as signed) once. */
@@ -62,7 +64,7 @@ export async function postWebhook(url: string, body: unknown, opts: PostOptions)
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'arx', ...opts.headers, ...target.headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
-      signal: AbortSignal.timeout(opts.timeoutMs),
+      signal: opts.signal ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]) : AbortSignal.timeout(opts.timeoutMs),
       redirect: 'follow',
     });
   } catch (err) {
