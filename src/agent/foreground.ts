@@ -7,7 +7,7 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { forcedCollection } from '../cli/memory.js';
-import { fsErrorToArx } from '../errors.js';
+import { ConfigError, fsErrorToArx } from '../errors.js';
 import { redactText } from '../util/redact.js';
 import { Agent } from './agent.js';
 import { startApi } from './http.js';
@@ -30,14 +30,15 @@ export interface ForegroundOptions {
 
 function readTls(settings: { tls?: { cert: string; key: string } }): { cert: Buffer; key: Buffer } | undefined {
   if (!settings.tls) return undefined;
-  const read = (file: string) => {
+  const read = (file: string, key: string) => {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw fsErrorToArx(err, file, 'local');
+      const why = fsErrorToArx(err, file, 'local').message;
+      throw new ConfigError(`agent.tls.${key}: cannot read ${file} (${why}); give the path of a PEM file`, 'AGENT_TLS_UNREADABLE');
     }
   };
-  return { cert: read(settings.tls.cert), key: read(settings.tls.key) };
+  return { cert: read(settings.tls.cert, 'cert'), key: read(settings.tls.key, 'key') };
 }
 
 export async function runForeground(opts: ForegroundOptions): Promise<number> {

@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arx, arxSpawn, cleanEnv, read, tempDir, write } from '../helpers/cli.js';
+import { arx, arxSpawn, cleanEnv, read, tempDir, which, write } from '../helpers/cli.js';
 import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -331,6 +331,20 @@ describe.runIf(haveSshd())('arx agent', () => {
     expect(text).not.toContain(top);
   });
 
+  it('follows arx agent add and remove while it runs', async () => {
+    const extra = join(top, 'extra');
+    mkdirSync(extra);
+    writeFileSync(join(extra, 'arxfile.json'), JSON.stringify({ project_id: 'extra', sync: { remote_path: '/projects/extra', interval: 0 } }));
+    write(extra, 'symbols/e.json', '{"id":"e"}');
+    const added = arx(['agent', 'add', extra], { cwd: top, env });
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain('the running agent picks it up');
+    await until('the added project to sync', async () => ((await project('extra'))?.last_sync?.status === 'completed' ? true : undefined), 20_000);
+    expect(read(join(localRemote(), 'projects', 'extra'), 'symbols/e.json')).toBe('{"id":"e"}');
+    expect(arx(['agent', 'remove', extra], { cwd: top, env }).code).toBe(0);
+    await until('the removed project to leave', async () => ((await project('extra')) === undefined ? true : undefined), 20_000);
+  });
+
   it('refuses a second agent, naming the first', () => {
     const r = arx(['agent', 'run'], { cwd: top, env });
     expect(r.code).toBe(7);
@@ -357,11 +371,15 @@ describe.runIf(haveSshd())('arx agent', () => {
 
   it('stops on SIGTERM during a sync: exit 0 within 10 s, the sync cancelled and recorded', async () => {
     // A sync that is busy: a pre_sync command that sleeps (approved by the user, as arx trust does).
+    // Paused meanwhile, so that the edit of arxfile.json does not start a sync of its own.
+    expect((await json('/api/v1/projects/beta/pause', { method: 'POST' })).status).toBe(200);
     writeFileSync(join(dirs.beta!, 'arxfile.json'), JSON.stringify({ project_id: 'beta', name: 'Project beta', sync: { enabled: true, remote_path: '/projects/beta', interval: 0 }, commands: { pre_sync: [{ name: 'wait', command: 'sleep 30', timeout: 60, required: true }] } }, null, 2));
     expect(arx(['trust', '--quiet'], { cwd: dirs.beta!, env }).code).toBe(0);
-    const post = await json('/api/v1/projects/beta/sync', { method: 'POST' });
-    const id = post.body.sync_id as string;
-    await until('the sync to be running', async () => ((await project('beta')).state === 'syncing' ? true : undefined));
+    expect((await json('/api/v1/projects/beta/resume', { method: 'POST' })).status).toBe(200);
+    const id = await until('the sync to be running', async () => {
+      const newest = (await json('/api/v1/projects/beta/history?limit=1')).body[0];
+      return newest?.status === 'running' ? (newest.sync_id as string) : undefined;
+    });
     await new Promise((r) => setTimeout(r, 500));
     const running = await json(`/api/v1/syncs/${id}`);
     expect(running.body).toMatchObject({ sync_id: id, project_id: 'beta', status: 'running' });
@@ -438,6 +456,8 @@ describe('arx agent without a running agent', () => {
       [{ listen: '127.0.0.1:70000' }, 'agent.listen'],
       [{ projects: ['relative/path'] }, 'agent.projects[0]'],
       [{ debounce_ms: -1 }, 'agent.debounce_ms'],
+      [{ max_concurrent_syncs: 0 }, 'agent.max_concurrent_syncs'],
+      [{ tls: { cert: '/nonexistent/cert.pem', key: '/nonexistent/key.pem' } }, '/nonexistent/cert.pem'],
     ] as const) {
       writeFileSync(join(home, '.arxconfig.json'), JSON.stringify({ agent: agentCfg }));
       const r = arx(['agent', 'run'], { cwd: home, env });
@@ -449,5 +469,38 @@ describe('arx agent without a running agent', () => {
     const short = arx(['agent', 'run'], { cwd: home, env: { ...env, ARX_AGENT_TOKEN: 'short' } });
     expect(short.code).toBe(2);
     expect(short.stderr).toContain('ARX_AGENT_TOKEN');
+  });
+});
+
+describe.runIf(which('openssl'))('arx agent over TLS', () => {
+  it('serves https with the configured certificate; arx agent status talks to it', async () => {
+    const home = tempDir('arx-agent-tls-');
+    const cert = join(home, 'cert.pem');
+    const key = join(home, 'key.pem');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    writeFileSync(join(home, '.arxconfig.json'), JSON.stringify({ agent: { listen: '127.0.0.1:0', tls: { cert, key } } }));
+    const env = cleanEnv(home, { XDG_STATE_HOME: join(home, '.local', 'state'), ARX_AGENT_TOKEN: TOKEN });
+    const agent = arxSpawn(['agent', 'run'], { cwd: home, env });
+    try {
+      const lock = join(home, '.local', 'state', 'arx', 'agent', 'agent.lock');
+      const address = await until('the agent to listen', () => {
+        try {
+          return (JSON.parse(readFileSync(lock, 'utf8')) as { address: string | null }).address ?? undefined;
+        } catch {
+          return undefined;
+        }
+      });
+      expect(address).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      // Plain HTTP gets no answer from it, and an unknown certificate is not trusted by default.
+      await expect(fetch(address.replace('https:', 'http:') + '/healthz')).rejects.toThrow();
+      await expect(fetch(address + '/healthz')).rejects.toThrow();
+      const status = arx(['agent', 'status', '--json'], { cwd: home, env });
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ running: true, address, projects: [] });
+    } finally {
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent.once('exit', r));
+    }
   });
 });
