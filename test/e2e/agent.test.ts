@@ -414,6 +414,31 @@ describe('arx agent without a running agent', () => {
     expect(arx(['agent', 'stop'], { cwd: home, env }).code).toBe(0);
   });
 
+  it('starts in the background, answers status, and stops', () => {
+    const home = tempDir('arx-agent-home-');
+    const env = cleanEnv(home, { XDG_STATE_HOME: join(home, '.local', 'state') });
+    writeFileSync(join(home, '.arxconfig.json'), JSON.stringify({ agent: { listen: '127.0.0.1:0' } }));
+    const started = arx(['agent', 'start'], { cwd: home, env });
+    try {
+      expect(started.code, started.stderr).toBe(0);
+      const m = /agent started \(pid (\d+), listening on (http:\/\/127\.0\.0\.1:\d+)\)/.exec(started.stdout);
+      expect(m).not.toBeNull();
+      const again = arx(['agent', 'start'], { cwd: home, env });
+      expect(again.code).toBe(7);
+      expect(again.stderr).toContain(`pid ${m![1]}`);
+      const status = arx(['agent', 'status'], { cwd: home, env });
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain(`agent running (pid ${m![1]}, listening on ${m![2]}`);
+      expect(status.stdout).toContain('no projects');
+    } finally {
+      const stopped = arx(['agent', 'stop'], { cwd: home, env });
+      expect(stopped.code).toBe(0);
+      expect(stopped.stdout).toContain('agent stopped');
+    }
+    expect(arx(['agent', 'status'], { cwd: home, env }).code).toBe(5);
+    expect(arx(['agent', 'log'], { cwd: home, env }).stdout).toContain('agent stopped');
+  });
+
   it('adds and removes projects in the global file, keeping its other settings', () => {
     const home = tempDir('arx-agent-home-');
     const env = cleanEnv(home);
