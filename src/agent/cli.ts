@@ -10,12 +10,12 @@ import { EXIT } from '../cli/exit-codes.js';
 import { printJson, reportError, say } from '../cli/output.js';
 import { agentGet } from './client.js';
 import { followLog, logSize, readLog } from './log-view.js';
-import { runForeground } from './foreground.js';
+import { insecureWarning, runForeground } from './foreground.js';
 import { AgentRunningError, isAgentProcess, runningInstance, type InstanceInfo } from './instance.js';
 import { agentPaths } from './paths.js';
 import { addProject, removeProject } from './project-list.js';
 import { installService, UNIT_NAME } from './service.js';
-import { loadAgentSettings } from './settings.js';
+import { isLoopback, loadAgentSettings } from './settings.js';
 import { agentToken } from './token.js';
 import type { ProjectView } from './model.js';
 
@@ -52,7 +52,8 @@ function lastLines(file: string, n: number): string {
 async function start(env: NodeJS.ProcessEnv, g: AgentGlobals): Promise<number> {
   const paths = agentPaths(env);
   // Settings and token are checked here, so that mistakes show in this terminal.
-  loadAgentSettings(env);
+  const settings = loadAgentSettings(env);
+  if (!isLoopback(settings.host) && !settings.tls) process.stderr.write(`arx: warning: ${insecureWarning(settings.host)}\n`);
   agentToken(env, paths.token);
   const running = runningInstance(paths.lock);
   if (running) throw new AgentRunningError(running);

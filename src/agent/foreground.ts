@@ -6,6 +6,7 @@
  * second signal stops at once.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { killRunningCommands } from '../chain/run-command.js';
 import { forcedCollection } from '../cli/memory.js';
 import { ConfigError, fsErrorToArx } from '../errors.js';
 import { redactText } from '../util/redact.js';
@@ -22,6 +23,10 @@ import { agentToken } from './token.js';
 /** After a stop signal, how long running syncs may take to stop before the agent exits anyway. */
 const STOP_DEADLINE_MS = 9_000;
 const CONFIG_POLL_MS = 2_000;
+
+export function insecureWarning(host: string): string {
+  return `the API listens on ${host}, beyond this machine, without TLS: the token and every answer cross the network in clear text; set agent.tls {"cert", "key"} or listen on 127.0.0.1`;
+}
 
 export interface ForegroundOptions {
   env: NodeJS.ProcessEnv;
@@ -70,7 +75,10 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
     lock.setAddress(api.address);
     log.info('agent_start', `agent listening on ${api.address} with ${settings.projects.length} project${settings.projects.length === 1 ? '' : 's'}`, { address: api.address, projects: settings.projects.length });
     if (!isLoopback(settings.host) && !tls) {
-      log.warn('insecure', `the API listens on ${settings.host}, beyond this machine, without TLS: the token and every answer cross the network in clear text; set agent.tls {"cert", "key"} or listen on 127.0.0.1`);
+      const text = insecureWarning(settings.host);
+      log.warn('insecure', text);
+      // Loud: on stderr even with --quiet (and so in the service's journal).
+      if (opts.quiet) process.stderr.write(`arx: warning: ${text}\n`);
     }
     await agent.setProjects(settings.projects);
 
@@ -94,6 +102,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
         signals++;
         if (signals === 1) return resolve(sig);
         agentLog.warn('agent_stop', `${sig} again: stopping at once`);
+        killRunningCommands();
         lock.release();
         process.exit(130);
       };

@@ -50,6 +50,19 @@ function signalGroup(pgid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** Process groups of the commands running now (in any sync of this process). */
+const liveGroups = new Set<number>();
+
+/**
+ * SIGKILL every running command's process group at once: for a process that
+ * is about to exit without waiting (a second Ctrl-C or SIGTERM), so that no
+ * command outlives it.
+ */
+export function killRunningCommands(): void {
+  for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
+  liveGroups.clear();
+}
+
 export function runCommand(o: RunCommandOptions): Promise<CommandRun> {
   const now = o.now ?? Date.now;
   const started = now();
@@ -67,6 +80,7 @@ export function runCommand(o: RunCommandOptions): Promise<CommandRun> {
       detached: true,
     });
     const pgid = child.pid;
+    if (pgid !== undefined) liveGroups.add(pgid);
 
     /** SIGTERM the group, wait up to the grace period, then SIGKILL whatever is left. */
     const stopGroup = (): Promise<void> => {
@@ -96,6 +110,7 @@ export function runCommand(o: RunCommandOptions): Promise<CommandRun> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (pgid !== undefined) liveGroups.delete(pgid);
       o.signal?.removeEventListener('abort', onAbort);
       // A stopped command's group is fully gone (SIGKILL sent if needed) before we go on.
       if (stopping) await stopping;

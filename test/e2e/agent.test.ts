@@ -5,7 +5,7 @@
  * checks signatures, and a real SMTP server.
  */
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -527,5 +527,39 @@ describe.runIf(which('openssl'))('arx agent over TLS', () => {
       agent.kill('SIGTERM');
       await new Promise((r) => agent.once('exit', r));
     }
+  });
+});
+
+describe('arx agent and a second signal', () => {
+  it('stops at once on the second SIGTERM (exit 130), killing a command that ignores the first', async () => {
+    const top = tempDir('arx-agent-sig-');
+    const home = join(top, 'home');
+    const proj = join(top, 'proj');
+    mkdirSync(home);
+    mkdirSync(proj);
+    const marker = `sleep 21.${process.pid % 1000}`;
+    writeFileSync(join(proj, 'arxfile.json'), JSON.stringify({ project_id: 'sig', sync: { remote_path: '/projects/sig', interval: 0 }, commands: { pre_sync: [{ name: 'stubborn', command: `trap "" TERM; ${marker}`, timeout: 60 }] } }));
+    writeFileSync(join(home, '.arxconfig.json'), JSON.stringify({ remote: { type: 'local', path: join(top, 'remote') }, agent: { listen: '127.0.0.1:0', projects: [proj], watch: false } }));
+    const env = cleanEnv(home, { XDG_STATE_HOME: join(home, '.local', 'state'), ARX_AGENT_TOKEN: TOKEN });
+    expect(arx(['trust', '--quiet'], { cwd: proj, env }).code).toBe(0);
+    const agent = arxSpawn(['agent', 'run'], { cwd: top, env });
+    const exited = new Promise<number | null>((r) => agent.on('exit', (code) => r(code)));
+    const running = () =>
+      readdirSync('/proc').some((pid) => {
+        try {
+          return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() === marker;
+        } catch {
+          return false;
+        }
+      });
+    await until('the command to run', () => running() || undefined);
+    agent.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    agent.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    // The first signal alone waits 3 s for the command to stop; the second does not.
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await until('the command to be gone', () => !running() || undefined, 2000);
   });
 });

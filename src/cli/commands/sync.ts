@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type EffectiveConfig } from '../../config/load.js';
 import { runSync } from '../../engine/sync.js';
+import { killRunningCommands } from '../../chain/run-command.js';
 import { chooseMode, createProgress } from '../../report/progress.js';
 import type { SyncStatus } from '../../report/status.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
@@ -35,7 +36,10 @@ export function exitCodeForStatus(status: SyncStatus): number {
 function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (ac.signal.aborted) process.exit(EXIT.INTERRUPTED);
+    if (ac.signal.aborted) {
+      killRunningCommands();
+      process.exit(EXIT.INTERRUPTED);
+    }
     process.stderr.write(`\narx: ${sig}: stopping after the files in flight (again to stop at once)\n`);
     ac.abort();
   };
