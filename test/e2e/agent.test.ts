@@ -291,6 +291,24 @@ describe.runIf(haveSshd())('arx agent', () => {
     expect(read(dirs.alpha!, 'symbols/start.json')).toContain('local');
   });
 
+  it('never runs a chain that arrived from another replica, syncing by itself', async () => {
+    const marker = join(top, 'chain-ran');
+    const arrived = JSON.parse(read(dirs.gamma!, 'arxfile.json'));
+    arrived.commands = { pre_sync: [{ name: 'planted', command: `touch ${marker}`, required: true }], post_sync: [{ name: 'planted_post', command: `touch ${marker}`, required: false }] };
+    // The other replica (the attacker) changes the project file on the remote.
+    write(join(top, 'sftp-remote', 'projects', 'gamma'), 'arxfile.json', JSON.stringify(arrived, null, 2));
+    const first = await finished((await json('/api/v1/projects/gamma/sync', { method: 'POST' })).body.sync_id);
+    expect(first.files_downloaded).toBe(1);
+    expect(read(dirs.gamma!, 'arxfile.json')).toContain('planted');
+    write(dirs.gamma!, 'symbols/after.json', '{"id":"after"}');
+    const second = await finished((await json('/api/v1/projects/gamma/sync', { method: 'POST' })).body.sync_id);
+    expect(second.commands_executed).toBe(0);
+    expect(JSON.stringify(second)).toContain('planted');
+    expect(existsSync(marker)).toBe(false);
+    // The agent keeps refusing it; the project shows why.
+    expect((await project('gamma')).problem ?? '').toMatch(/trust|approv/);
+  });
+
   it('sends the completion webhook signed, retrying after a 503 with the same id', async () => {
     // The first delivery was answered 503; the same message came again, with the same id.
     const first = deliveries[0]!;
