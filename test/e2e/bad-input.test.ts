@@ -202,6 +202,13 @@ cases.push(
   { name: '--schema that does not exist', args: ['validate-symbols', '--schema', 'nope.json'], code: 2, names: 'nope.json: no such file' },
   { name: '--project that does not exist', args: ['--project', '/nonexistent/arx', 'sync'], code: 2, names: '--project /nonexistent/arx' },
   { name: 'ARX_CONFIG that does not exist', args: ['sync'], env: { ARX_CONFIG: '/nonexistent/arx.json' }, code: 2, names: 'ARX_CONFIG names /nonexistent/arx.json' },
+  {
+    name: 'remote.key_file that does not exist',
+    args: ['sync'],
+    setup: (f) => void writeFileSync(f.globalFile, JSON.stringify({ remote: { type: 'sftp', host: '127.0.0.1', port: 1, username: 'u', key_file: '/nonexistent/id_ed25519', path: '/srv' } })),
+    code: 2,
+    names: 'remote.key_file: cannot read /nonexistent/id_ed25519 (ENOENT)',
+  },
 );
 
 // A FIFO, a device, a folder or a huge file where a file of settings belongs.
@@ -218,6 +225,17 @@ for (const [kind, { make, says }] of Object.entries(NOT_A_FILE)) {
     { name: `.env.staging is a ${kind}`, args: ['config', 'show'], env: { ARX_ENV: 'staging' }, setup: (f) => void make(join(f.dir, '.env.staging')), code: 2, names: new RegExp(`\\.env\\.staging: ${says.source}`) },
     { name: `--schema is a ${kind}`, args: ['validate-symbols', '--schema', 'schema-bad'], setup: (f) => void make(join(f.dir, 'schema-bad')), code: 2, names: new RegExp(`schema-bad: ${says.source}`) },
   );
+  // Checked before anything is sent: the server here is not even there (port 1).
+  cases.push({
+    name: `remote.key_file is a ${kind}`,
+    args: ['sync'],
+    setup: (f) => {
+      const key = made(f, 'key-bad', make);
+      writeFileSync(f.globalFile, JSON.stringify({ remote: { type: 'sftp', host: '127.0.0.1', port: 1, username: 'u', key_file: key, path: '/srv' } }));
+    },
+    code: 2,
+    names: new RegExp(`remote\\.key_file .*key-bad: ${says.source}`),
+  });
   // A huge .arxignore within its own (larger) limit is covered by the sync tests; 65 MiB is over it.
   cases.push({ name: `.arxignore is a ${kind}`, args: ['sync'], setup: (f) => void make(join(f.dir, '.arxignore')), code: 2, names: new RegExp(`\\.arxignore: ${says.source}`) });
 }

@@ -171,6 +171,35 @@ function racesOn(name: string, kind: () => RemoteKind): void {
       converges(t, owner);
     });
 
+    it('arx resolve waits for the remote lock like a sync; arx unlock --remote --force removes a live one', async () => {
+      const t = twoSided(`resolve-${id}`, {}, kind());
+      write(t.a, 'symbols/x.json', '"base"');
+      expect(t.sync('a').code).toBe(0);
+      expect(t.sync('b').code).toBe(0);
+      write(t.a, 'symbols/x.json', '"A"');
+      write(t.b, 'symbols/x.json', '"B"');
+      expect(t.sync('a').code).toBe(0);
+      expect(t.sync('b').code).toBe(3);
+      // A sync on another machine holds the lock, its lease live.
+      mkdirSync(join(t.remote, '.arx-lock'), { recursive: true });
+      writeFileSync(join(t.remote, '.arx-lock', 'owner'), JSON.stringify({ token: 'other', host: 'other-machine', pid: 4242, sync_id: 'sync_20261204_101500', command: 'sync', since: new Date().toISOString(), lease_ms: 60_000, renewals: 0 }));
+      const refused = await arxAsync(['resolve', 'symbols/x.json', '--keep', 'local'], { cwd: t.b, env: { ...t.envOf('b'), ARX_LOCK_WAIT: '0' } });
+      expect(refused.code, refused.stderr).toBe(7);
+      expect(refused.stderr).toContain('the remote is locked by arx sync sync_20261204_101500 (pid 4242 on other-machine');
+      // Nothing was written: the conflict is open, the remote keeps A.
+      expect(openConflicts(t, 'b').has('symbols/x.json')).toBe(true);
+      expect(read(t.remote, 'symbols/x.json')).toBe('"A"');
+      const forced = t.run('b', 'unlock', '--remote', '--force');
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stdout).toContain('removed the remote lock of arx sync sync_20261204_101500 (pid 4242 on other-machine');
+      expect(existsSync(join(t.remote, '.arx-lock', 'owner'))).toBe(false);
+      const resolved = await arxAsync(['resolve', 'symbols/x.json', '--keep', 'local'], { cwd: t.b, env: { ...t.envOf('b'), ARX_LOCK_WAIT: '0' } });
+      expect(resolved.code, resolved.stderr).toBe(0);
+      expect(read(t.remote, 'symbols/x.json')).toBe('"B"');
+      expect(t.sync('a').code).toBe(0);
+      expect(read(t.a, 'symbols/x.json')).toBe('"B"');
+    });
+
     it('two waiters racing for an expired lock: one takes it, the other waits for it; no edit is lost', async () => {
       const t = twoSided(`stale-${id}`, {}, kind());
       const paths = Array.from({ length: FILES }, (_, i) => `s/f${i}.json`);
