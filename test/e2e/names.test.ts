@@ -79,6 +79,32 @@ function scenarios(kind: () => RemoteKind): void {
     expect(t.syncJson('b').status.files_synced).toBe(0);
   });
 
+  it('a folder of such names deleted by the other replica is kept, and arx restore puts it back byte for byte', () => {
+    two();
+    // Enough other files that deleting the folder is no mass deletion.
+    mkdirSync(at(t.a, 'other'));
+    for (let i = 0; i < 20; i++) writeFileSync(at(t.a, `other/f${i}.json`), `${i}`);
+    mkdirSync(at(t.a, FOLDER));
+    writeFileSync(at(t.a, `${FOLDER}/${FILE}`), 'inner');
+    mkdirSync(at(t.a, `${FOLDER}/${FOLDER}`));
+    writeFileSync(at(t.a, `${FOLDER}/${FOLDER}/deep.json`), 'deep');
+    expect(t.sync('a').code).toBe(0);
+    expect(t.sync('b').code).toBe(0);
+    rmSync(at(t.b, FOLDER), { recursive: true });
+    expect(t.sync('b').code).toBe(0);
+    const gone = t.syncJson('a');
+    expect(gone.code, JSON.stringify(gone.status.errors)).toBe(0);
+    expect(existsSync(at(t.a, FOLDER))).toBe(false);
+    const backups = JSON.parse(t.run('a', 'backups', '--json').stdout) as { sync_id: string; path: string }[];
+    expect(backups.map((b) => b.path)).toEqual(expect.arrayContaining([`${FOLDER_SHOWN}/${FILE_SHOWN}`]));
+    const r = t.run('a', 'restore', gone.status.sync_id);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(at(t.a, `${FOLDER}/${FILE}`), 'utf8')).toBe('inner');
+    expect(readFileSync(at(t.a, `${FOLDER}/${FOLDER}/deep.json`), 'utf8')).toBe('deep');
+    expect(t.sync('a').code).toBe(0);
+    expect(readFileSync(at(t.remote, `${FOLDER}/${FILE}`), 'utf8')).toBe('inner');
+  });
+
   it('a conflict shows escaped in arx conflicts, and arx resolve takes the escaped form', () => {
     two();
     writeFileSync(at(t.a, FILE), 'base');
