@@ -9,6 +9,7 @@
  * side changed since the conflict was seen. A folder's contents follow with
  * the next sync.
  */
+import { namePaths } from '../report/skipped.js';
 import { createHash } from 'node:crypto';
 import { compareTreeOrder, otherSide, type Entry, type Side } from '../core/entry.js';
 import { buildPlan } from '../core/plan.js';
@@ -73,7 +74,7 @@ async function assertOnlySynced(session: Session, side: Side, path: string): Pro
   const everything = await session[side].list(undefined, path);
   const left = [...everything.entries.keys()].filter((p) => !synced.has(p)).sort(compareTreeOrder);
   if (left.length === 0) return;
-  const shown = left.slice(0, 5).join(', ') + (left.length > 5 ? ` and ${left.length - 5} more` : '');
+  const shown = namePaths(left, 5);
   throw new UsageError(
     `${path} is a folder on ${side} that holds files the sync leaves out (ignored or excluded: ${shown}); it is not replaced, so they do not vanish. Move them out of ${path}, then settle it with arx resolve`,
     'FOLDER_HOLDS_UNSYNCED',

@@ -18,7 +18,7 @@ import { ArxError, ConfigError, SafetyHaltError, unexpectedToArx } from '../erro
 import { statusError, finishStatus, newStatus, redactStatus, showPaths, newSyncId, SYNC_ID, saveStatusFile, statusFileExists, type SyncStatus } from '../report/status.js';
 import { showPath } from '../util/path-bytes.js';
 import { formatBytes } from '../report/format.js';
-import { SkippedPaths } from '../report/skipped.js';
+import { namePaths, SkippedPaths } from '../report/skipped.js';
 import { buildFilter } from '../scan/filter.js';
 import { BackupStore, pruneBackups } from '../transfer/backups.js';
 import { Executor, type ExecEvent } from '../transfer/execute.js';
@@ -274,7 +274,7 @@ async function syncBody(
 
   const outside = actions.filter((a) => a.type === 'forget' && states.get(a.path)?.outside === true).map((a) => a.path);
   if (outside.length > 0) {
-    status.warnings.push(`${someOf(outside)} ${outside.length === 1 ? 'is' : 'are'} no longer included (the patterns changed) and left the sync; ${outside.length === 1 ? 'it stays' : 'they stay'} as ${outside.length === 1 ? 'it is' : 'they are'} on both sides`);
+    status.warnings.push(`${namePaths(outside)} ${outside.length === 1 ? 'is' : 'are'} no longer included (the patterns changed) and left the sync; ${outside.length === 1 ? 'it stays' : 'they stay'} as ${outside.length === 1 ? 'it is' : 'they are'} on both sides`);
   }
   status.conflicts = plan.conflicts.map((a) => ({ path: a.path, kind: a.conflict!, reason: a.reason }));
   status.conflicts_pending = plan.conflicts.length;
@@ -412,12 +412,6 @@ function saveStatCache(store: Session['store'], states: Gathered['states'], loca
 function sameEntry(recorded: unknown, now: Entry | undefined): boolean {
   const r = recorded as { kind?: unknown; size?: unknown; mtimeMs?: unknown } | null | undefined;
   return r != null && now?.kind === 'file' && r.kind === 'file' && r.size === now.size && r.mtimeMs === now.mtimeMs;
-}
-
-/** The first ten paths, then how many more. */
-function someOf(paths: readonly string[]): string {
-  const shown = paths.slice(0, 10).join(', ');
-  return paths.length > 10 ? `${shown} and ${paths.length - 10} more` : shown;
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arxAsync, arxSpawn, read, snapshot, twoSided, write, type RemoteKind, type TwoSided } from '../helpers/cli.js';
+import { arxAsync, arxSpawn, read, snapshot, syncResult, twoSided, write, type RemoteKind, type TwoSided } from '../helpers/cli.js';
 import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
 
 const ROUNDS = 20;
@@ -16,14 +16,7 @@ const FILES = 50;
 type Side = 'a' | 'b';
 
 async function syncJson(t: TwoSided, side: Side, env: Record<string, string> = {}): Promise<{ code: number; status: any; stderr: string }> {
-  const r = await arxAsync(['sync', '--json', '--quiet'], { cwd: side === 'a' ? t.a : t.b, env: { ...t.envOf(side), ...env } });
-  let status: any;
-  try {
-    status = JSON.parse(r.stdout);
-  } catch {
-    throw new Error(`sync --json printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
-  return { code: r.code, status, stderr: r.stderr };
+  return syncResult(await arxAsync(['sync', '--json', '--quiet'], { cwd: side === 'a' ? t.a : t.b, env: { ...t.envOf(side), ...env } }));
 }
 
 function openConflicts(t: TwoSided, side: Side): Set<string> {

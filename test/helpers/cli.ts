@@ -187,17 +187,19 @@ export function twoSided(projectId = 'p1', arxfileExtra: Record<string, unknown>
     trust: (side) => run(side, 'trust', '--quiet'),
     run,
     sync: (side, ...args) => run(side, 'sync', '--quiet', ...args),
-    syncJson(side, ...args) {
-      const r = run(side, 'sync', '--json', '--quiet', ...args);
-      let status: any;
-      try {
-        status = JSON.parse(r.stdout);
-      } catch {
-        throw new Error(`sync --json printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-      }
-      return { code: r.code, status, stderr: r.stderr };
-    },
+    syncJson: (side, ...args) => syncResult(run(side, 'sync', '--json', '--quiet', ...args)),
   };
+}
+
+/** What `arx sync --json` printed: its exit code and status (a clear failure when it printed no JSON). */
+export function syncResult(r: RunResult): { code: number; status: any; stderr: string } {
+  let status: any;
+  try {
+    status = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`sync --json printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+  return { code: r.code, status, stderr: r.stderr };
 }
 
 export function which(cmd: string): boolean {
