@@ -313,33 +313,33 @@ export class LocalFolderRemote implements Remote {
   }
 
   async createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined> {
-    this.checkRoot();
-    try {
-      return await this.within(path, true, async (at, folder) => {
-        // Written under a temporary name and linked into place: a link never replaces a file,
-        // and a reader never sees the file without its content.
-        const tmp = `${folder.dir}/${tempName(this.writer)}`;
-        try {
-          writeFileSync(tmp, data, { flag: 'wx' });
-          const st = await lstat(tmp);
-          folder.recheck();
-          try {
-            await link(tmp, at);
-          } catch (err) {
-            if (errnoCode(err) === 'EEXIST') return undefined;
-            throw err;
-          }
-          return { kind: 'file' as const, size: st.size, mtimeMs: st.mtimeMs };
-        } finally {
-          await unlink(tmp).catch(() => undefined);
-        }
-      });
-    } catch (err) {
-      throw fsErrorToArx(err, `creating ${this.abs(path)}`);
-    }
+    // Linked into place: a link never replaces a file, and a reader never sees the file without its content.
+    return this.viaTemporary(path, data, `creating ${this.abs(path)}`, async (tmp, at) => {
+      try {
+        await link(tmp, at);
+      } catch (err) {
+        if (errnoCode(err) === 'EEXIST') return false;
+        throw err;
+      }
+      // The temporary is the second name of the placed file: it goes, the file stays.
+      await unlink(tmp).catch(() => undefined);
+      return true;
+    });
   }
 
   async replaceStamped(path: string, data: Buffer): Promise<RemoteEntry> {
+    const placed = await this.viaTemporary(path, data, `writing ${this.abs(path)}`, async (tmp, at) => {
+      await this.io.rename(tmp, at);
+      return true;
+    });
+    return placed!;
+  }
+
+  /**
+   * `data` written to a new temporary in `path`'s folder, then `place` puts it at `path`;
+   * when it does not (false) or fails, the temporary goes.
+   */
+  private async viaTemporary(path: string, data: Buffer, doing: string, place: (tmp: string, at: PathLike) => Promise<boolean>): Promise<RemoteEntry | undefined> {
     this.checkRoot();
     try {
       return await this.within(path, true, async (at, folder) => {
@@ -348,15 +348,16 @@ export class LocalFolderRemote implements Remote {
           writeFileSync(tmp, data, { flag: 'wx' });
           const st = await lstat(tmp);
           folder.recheck();
-          await this.io.rename(tmp, at);
-          return { kind: 'file' as const, size: st.size, mtimeMs: st.mtimeMs };
+          if (await place(tmp, at)) return { kind: 'file' as const, size: st.size, mtimeMs: st.mtimeMs };
+          await unlink(tmp).catch(() => undefined);
+          return undefined;
         } catch (err) {
           await unlink(tmp).catch(() => undefined);
           throw err;
         }
       });
     } catch (err) {
-      throw fsErrorToArx(err, `writing ${this.abs(path)}`);
+      throw fsErrorToArx(err, doing);
     }
   }
 

@@ -628,32 +628,34 @@ export class SftpRemote implements Remote {
 
   async createExclusive(path: string, data: Buffer): Promise<RemoteEntry | undefined> {
     const abs = this.abs(path);
-    const tmp = `${abs.slice(0, abs.lastIndexOf('/'))}/${tempName(this.writer)}`;
-    await this.realFolders(path);
-    const sftp = await this.channel();
-    try {
-      const handle = await this.call<Buffer>(`creating ${tmp}`, (s, cb) => s.open(tmp, 'wx', cb), sftp);
-      const st = await this.writeHandle(sftp, tmp, handle, data);
+    return this.viaTemporary(path, data, async (sftp, tmp) => {
       // Plain SFTP rename refuses an existing target: a create that never replaces, content in place at once.
       try {
         await this.call<void>(`renaming ${tmp} to ${abs}`, (s, cb) => s.rename(tmp, abs, cb), sftp);
+        return true;
       } catch (err) {
         // OpenSSH answers a plain Failure for an existing target; the holder may have released it
         // since, so a Failure counts as a lost race too (the caller looks again), as does a target seen now.
-        if (err instanceof ArxError && err.category !== 'network' && (err.code === 'SFTP_FAILURE' || (await this.lstatAbs(abs)) !== undefined)) {
-          await this.unlinkQuietly(tmp).catch(() => undefined);
-          return undefined;
-        }
+        if (err instanceof ArxError && err.category !== 'network' && (err.code === 'SFTP_FAILURE' || (await this.lstatAbs(abs)) !== undefined)) return false;
         throw err;
       }
-      return { kind: 'file', ...st };
-    } catch (err) {
-      await this.unlinkQuietly(tmp).catch(() => undefined);
-      throw err;
-    }
+    });
   }
 
   async replaceStamped(path: string, data: Buffer): Promise<RemoteEntry> {
+    const abs = this.abs(path);
+    const placed = await this.viaTemporary(path, data, async (_sftp, tmp) => {
+      await this.renameAbs(tmp, abs);
+      return true;
+    });
+    return placed!;
+  }
+
+  /**
+   * `data` written to a new temporary beside `path` (its size and time read back from the
+   * server), then `place` moves it there; when it does not (false) or fails, the temporary goes.
+   */
+  private async viaTemporary(path: string, data: Buffer, place: (sftp: SFTPWrapper, tmp: string) => Promise<boolean>): Promise<RemoteEntry | undefined> {
     const abs = this.abs(path);
     const tmp = `${abs.slice(0, abs.lastIndexOf('/'))}/${tempName(this.writer)}`;
     await this.realFolders(path);
@@ -661,8 +663,9 @@ export class SftpRemote implements Remote {
     try {
       const handle = await this.call<Buffer>(`creating ${tmp}`, (s, cb) => s.open(tmp, 'wx', cb), sftp);
       const st = await this.writeHandle(sftp, tmp, handle, data);
-      await this.renameAbs(tmp, abs);
-      return { kind: 'file', ...st };
+      if (await place(sftp, tmp)) return { kind: 'file', ...st };
+      await this.unlinkQuietly(tmp).catch(() => undefined);
+      return undefined;
     } catch (err) {
       await this.unlinkQuietly(tmp).catch(() => undefined);
       throw err;
