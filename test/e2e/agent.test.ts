@@ -391,7 +391,7 @@ describe.runIf(haveSshd())('arx agent', () => {
     // A sync that is busy: a pre_sync command that sleeps (approved by the user, as arx trust does).
     // Paused meanwhile, so that the edit of arxfile.json does not start a sync of its own.
     expect((await json('/api/v1/projects/beta/pause', { method: 'POST' })).status).toBe(200);
-    writeFileSync(join(dirs.beta!, 'arxfile.json'), JSON.stringify({ project_id: 'beta', name: 'Project beta', sync: { enabled: true, remote_path: '/projects/beta', interval: 0 }, commands: { pre_sync: [{ name: 'wait', command: 'sleep 30', timeout: 60, required: true }] } }, null, 2));
+    writeFileSync(join(dirs.beta!, 'arxfile.json'), JSON.stringify({ project_id: 'beta', name: 'Project beta', sync: { enabled: true, remote_path: '/projects/beta', interval: 0 }, commands: { pre_sync: [{ name: 'wait', command: `env > ${join(top, 'chain-env')}; sleep 30`, timeout: 60, required: true }] } }, null, 2));
     expect(arx(['trust', '--quiet'], { cwd: dirs.beta!, env }).code).toBe(0);
     expect((await json('/api/v1/projects/beta/resume', { method: 'POST' })).status).toBe(200);
     const id = await until('the sync to be running', async () => {
@@ -399,6 +399,10 @@ describe.runIf(haveSshd())('arx agent', () => {
       return newest?.status === 'running' ? (newest.sync_id as string) : undefined;
     });
     await new Promise((r) => setTimeout(r, 500));
+    // The command's environment has the sync's variables and none of the agent's secrets.
+    const chainEnv = await until('the command to start', () => (existsSync(join(top, 'chain-env')) ? readFileSync(join(top, 'chain-env'), 'utf8') : undefined));
+    expect(chainEnv).toContain(`ARX_SYNC_ID=${id}`);
+    for (const secret of [TOKEN, SECRET, SMTP_PASSWORD]) expect(chainEnv).not.toContain(secret);
     const running = await json(`/api/v1/syncs/${id}`);
     expect(running.body).toMatchObject({ sync_id: id, project_id: 'beta', status: 'running' });
     expect(Object.keys(running.body.progress).sort()).toEqual(['bytes_done', 'bytes_total', 'current_file', 'files_done', 'files_total', 'percentage']);
