@@ -5,9 +5,9 @@
  * escaped.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { twoSided, type RemoteKind, type TwoSided } from '../helpers/cli.js';
-import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+import { describeOverSftp } from '../helpers/sshd.js';
 
 /** The bytes of `root/rel`, `rel` given in Latin-1 (one byte per character). */
 function at(root: string, rel: string): Buffer {
@@ -131,24 +131,6 @@ describe('names that are not UTF-8, on the local remote', () => {
   scenarios(() => ({ kind: 'local' }));
 });
 
-describe.runIf(haveSshd())('names that are not UTF-8, over SFTP', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
-  scenarios(() => ({ kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
-});
+describeOverSftp('names that are not UTF-8, over SFTP', scenarios);
 
-describe.runIf(haveSshd())('names that are not UTF-8, over SFTP without a shell', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd({ sftpOnly: true });
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
-  scenarios(() => ({ kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
-});
+describeOverSftp('names that are not UTF-8, over SFTP without a shell', scenarios, { sftpOnly: true });

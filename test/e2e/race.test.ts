@@ -6,9 +6,9 @@
  */
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { arxAsync, arxSpawn, read, snapshot, syncResult, twoSided, write, type RemoteKind, type TwoSided } from '../helpers/cli.js';
-import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+import { describeOverSftp } from '../helpers/sshd.js';
 
 const ROUNDS = 20;
 const FILES = 50;
@@ -216,13 +216,4 @@ function racesOn(name: string, kind: () => RemoteKind): void {
 
 racesOn('local remote', () => ({ kind: 'local' }));
 
-describe.runIf(haveSshd())('over SFTP', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
-  racesOn('sftp', () => ({ kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
-});
+describeOverSftp('over SFTP', (kind) => racesOn('sftp', kind));

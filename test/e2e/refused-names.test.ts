@@ -6,9 +6,9 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { twoSided, type RemoteKind } from '../helpers/cli.js';
-import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+import { describeOverSftp } from '../helpers/sshd.js';
 
 const PATH_MAX = 4096;
 const part = (c: string) => c.repeat(200);
@@ -46,13 +46,4 @@ function scenario(kind: () => RemoteKind): void {
   });
 }
 
-describe.runIf(haveSshd())('a path the remote refuses, over SFTP', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
-  scenario(() => ({ kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
-});
+describeOverSftp('a path the remote refuses, over SFTP', scenario);

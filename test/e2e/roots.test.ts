@@ -60,59 +60,53 @@ function filesUnder(map: Map<string, string>, prefix: string): Map<string, strin
 }
 
 describe('a folder swapped for a symbolic link during a sync', () => {
-  it('on the local remote: nothing lands outside, the paths are named, the next sync converges', async () => {
-    const t = twoSided('swap-remote');
+  /**
+   * A sync that writes FILES new files into `BULK` on `target` (the remote: an upload; the project:
+   * a download) while that folder is swapped for a link: nothing lands outside, the failed paths are
+   * named, and after the swap is undone the next sync converges. Returns what the sync reported.
+   */
+  async function swappedDuringSync(id: string, target: 'remote' | 'project'): Promise<{ t: TwoSided; status: any; folder: string; aside: string }> {
+    const t = twoSided(id);
     write(t.a, 'rules/keep.json', '{}');
     expect(t.sync('a').code).toBe(0);
-    bulkFiles(t.a);
+    bulkFiles(target === 'remote' ? t.a : t.remote);
     const outside = tempDir('arx-outside-');
-    const folder = join(t.remote, BULK);
-    const aside = join(t.remote, 'symbols/bulk-aside');
-
+    const root = target === 'remote' ? t.remote : t.a;
+    const folder = join(root, BULK);
+    const aside = join(root, 'symbols/bulk-aside');
     const { code, status, swapped } = await syncWhileSwapping(t, folder, aside, outside);
-    expect(swapped, 'the swap happened while files were being uploaded').toBe(true);
+    expect(swapped, 'the swap happened while files were being written').toBe(true);
     expect(readdirSync(outside)).toEqual([]);
-    expect(code, JSON.stringify(status.errors.filter((e: any) => e.code !== "SYMLINK_IN_PATH").slice(0, 3))).toBe(5);
+    expect(code, JSON.stringify(status.errors.filter((e: any) => e.code !== 'SYMLINK_IN_PATH').slice(0, 3))).toBe(5);
     const failed = symlinkFailures(status);
     expect(failed.length).toBeGreaterThan(FILES / 2);
     for (const p of failed) expect(p.startsWith(`${BULK}/`), p).toBe(true);
-    expect(status.errors.find((e: any) => e.code === 'SYMLINK_IN_PATH').message).toContain(`${folder} is a symbolic link`);
-    // The rest of the sync went on: every file is inside the remote folder (moved aside with it), or failed by
-    // name (a few may find no folder at all, in the instant between the move and the link).
-    const placed = readdirSync(aside).filter((n) => !n.startsWith('.arx-tmp-')).length;
-    expect(new Set(status.errors.map((e: any) => e.code))).toEqual(new Set(['SYMLINK_IN_PATH', ...(status.errors.some((e: any) => e.code === 'NOT_FOUND') ? ['NOT_FOUND'] : [])]));
-    expect(placed + status.errors.length).toBe(FILES);
+    return { t, status, folder, aside };
+  }
 
-    unswap(folder, aside);
-    const again = t.syncJson('a');
-    expect(again.code, JSON.stringify(again.status.errors)).toBe(0);
-    expect(filesUnder(snapshot(t.remote), BULK)).toEqual(filesUnder(snapshot(t.a), BULK));
-    expect(t.syncJson('a').status.files_synced).toBe(0);
-  });
-
-  it('in the project folder during a download: nothing lands outside, the paths are named, the next sync converges', async () => {
-    const t = twoSided('swap-project');
-    write(t.a, 'rules/keep.json', '{}');
-    expect(t.sync('a').code).toBe(0);
-    bulkFiles(t.remote);
-    const outside = tempDir('arx-outside-');
-    const folder = join(t.a, BULK);
-    const aside = join(t.a, 'symbols/bulk-aside');
-
-    const { code, status, swapped } = await syncWhileSwapping(t, folder, aside, outside);
-    expect(swapped, 'the swap happened while files were being downloaded').toBe(true);
-    expect(readdirSync(outside)).toEqual([]);
-    expect(code, JSON.stringify(status.errors.filter((e: any) => e.code !== "SYMLINK_IN_PATH").slice(0, 3))).toBe(5);
-    const failed = symlinkFailures(status);
-    expect(failed.length).toBeGreaterThan(FILES / 2);
-    for (const p of failed) expect(p.startsWith(`${BULK}/`), p).toBe(true);
-
+  function convergesAfterUnswap(t: TwoSided, folder: string, aside: string): void {
     unswap(folder, aside);
     const again = t.syncJson('a');
     expect(again.code, JSON.stringify(again.status.errors)).toBe(0);
     expect(filesUnder(snapshot(t.a), BULK)).toEqual(filesUnder(snapshot(t.remote), BULK));
     expect(filesUnder(snapshot(t.a), BULK).size).toBe(FILES + 1);
     expect(t.syncJson('a').status.files_synced).toBe(0);
+  }
+
+  it('on the local remote: nothing lands outside, the paths are named, the next sync converges', async () => {
+    const { t, status, folder, aside } = await swappedDuringSync('swap-remote', 'remote');
+    expect(status.errors.find((e: any) => e.code === 'SYMLINK_IN_PATH').message).toContain(`${folder} is a symbolic link`);
+    // The rest of the sync went on: every file is inside the remote folder (moved aside with it), or failed by
+    // name (a few may find no folder at all, in the instant between the move and the link).
+    const placed = readdirSync(aside).filter((n) => !n.startsWith('.arx-tmp-')).length;
+    expect(new Set(status.errors.map((e: any) => e.code))).toEqual(new Set(['SYMLINK_IN_PATH', ...(status.errors.some((e: any) => e.code === 'NOT_FOUND') ? ['NOT_FOUND'] : [])]));
+    expect(placed + status.errors.length).toBe(FILES);
+    convergesAfterUnswap(t, folder, aside);
+  });
+
+  it('in the project folder during a download: nothing lands outside, the paths are named, the next sync converges', async () => {
+    const { t, folder, aside } = await swappedDuringSync('swap-project', 'project');
+    convergesAfterUnswap(t, folder, aside);
   });
 
   it('a link that is there before the sync is left alone on either side, and nothing is written through it', () => {

@@ -8,14 +8,12 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arx, arxSpawn, read, snapshot, tempDir, twoSided, write, type RemoteKind, type TwoSided } from '../helpers/cli.js';
-import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+import { arx, arxSpawn, read, snapshot, tempDir, twoSided, write, type TwoSided } from '../helpers/cli.js';
+import { haveSshd, sftpKind, startSshd, type Sshd } from '../helpers/sshd.js';
 
 const isRoot = process.getuid?.() === 0;
 
-function viaSshd(sshd: Sshd): RemoteKind {
-  return { kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts };
-}
+const viaSshd = sftpKind;
 
 /** Rewrite one side's remote settings (in its global file: the remote is local-only). */
 function setRemote(t: TwoSided, side: 'a' | 'b', change: (remote: Record<string, unknown>) => void): void {

@@ -1,9 +1,9 @@
 /** Two project folders syncing one project through one local remote, driven through the CLI. */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { read, remove, snapshot, twoSided, write, type RemoteKind, type TwoSided } from '../helpers/cli.js';
-import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+import { describeOverSftp } from '../helpers/sshd.js';
 
 /** a syncs, then b syncs: both exit 0. */
 function roundTrip(t: TwoSided): void {
@@ -376,13 +376,4 @@ function scenarios(remote: () => RemoteKind): void {
 
 describe('through a local folder remote', () => scenarios(() => ({ kind: 'local' })));
 
-describe.runIf(haveSshd())('through an SFTP remote (OpenSSH on loopback)', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
-  scenarios(() => ({ kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
-});
+describeOverSftp('through an SFTP remote (OpenSSH on loopback)', scenarios);

@@ -6,9 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { read, twoSided, write, type RemoteKind } from '../helpers/cli.js';
-import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+import { describeOverSftp } from '../helpers/sshd.js';
 
 function userNamesSyncAndLeftoversGo(remoteKind: RemoteKind, id: string): void {
   const t = twoSided(id, {}, remoteKind);
@@ -51,16 +51,8 @@ describe('names that look like temporaries', () => {
   });
 });
 
-describe.runIf(haveSshd())('names that look like temporaries, over SFTP', () => {
-  let sshd: Sshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(async () => {
-    await sshd?.stop();
-  });
-
+describeOverSftp('names that look like temporaries, over SFTP', (kind) => {
   it('the user\'s own .arx-tmp-* files sync and stay, real leftovers are removed', () => {
-    userNamesSyncAndLeftoversGo({ kind: 'sftp', port: sshd.port, user: sshd.user, clientKey: sshd.clientKey, knownHosts: sshd.knownHosts }, 'tmp-sftp');
+    userNamesSyncAndLeftoversGo(kind(), 'tmp-sftp');
   });
 });
