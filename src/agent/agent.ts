@@ -132,17 +132,22 @@ export class Agent implements AgentModel {
     return entry.runner.settings?.projectId ?? entry.cfg?.project.project_id ?? '';
   }
 
+  /** `read` on the project's state, the store closed after. */
+  private withStore<T>(root: string, read: (store: ReturnType<typeof openStore>) => T): T {
+    const store = openStore({ projectRoot: root });
+    try {
+      return read(store);
+    } finally {
+      store.close();
+    }
+  }
+
   private lastSyncOf(root: string): { sync_id: string; status: SyncStatus['status']; end_time: string | null } | null {
     try {
-      const store = openStore({ projectRoot: root });
-      try {
-        const row = store.listSyncs(1)[0];
-        if (!row) return null;
-        const s = JSON.parse(row.status_json) as SyncStatus;
-        return { sync_id: s.sync_id, status: s.status, end_time: s.end_time };
-      } finally {
-        store.close();
-      }
+      const row = this.withStore(root, (store) => store.listSyncs(1)[0]);
+      if (!row) return null;
+      const s = JSON.parse(row.status_json) as SyncStatus;
+      return { sync_id: s.sync_id, status: s.status, end_time: s.end_time };
     } catch {
       return null;
     }
@@ -158,20 +163,17 @@ export class Agent implements AgentModel {
         return undefined;
       }
     };
-    try {
-      entry.watch = watchProject(entry.root, {
-        debounceMs: this.opts.debounceMs,
-        filter,
-        onFilterChanged: () => {
-          entry.cfg = undefined;
-          entry.filter = undefined;
-        },
-        onChange: () => void entry.runner.trigger('watch'),
-        onError: (message) => this.opts.log.warn('watch_error', message, { project: this.idOf(entry) }),
-      });
-    } catch (err) {
-      this.opts.log.warn('watch_error', `cannot watch ${entry.root}: ${err instanceof Error ? err.message : String(err)}; it syncs on its interval only`, { project: this.idOf(entry) });
-    }
+    // A watch that cannot start says so through onError; the project then syncs on its interval only.
+    entry.watch = watchProject(entry.root, {
+      debounceMs: this.opts.debounceMs,
+      filter,
+      onFilterChanged: () => {
+        entry.cfg = undefined;
+        entry.filter = undefined;
+      },
+      onChange: () => void entry.runner.trigger('watch'),
+      onError: (message) => this.opts.log.warn('watch_error', message, { project: this.idOf(entry) }),
+    });
   }
 
   private newSyncId(root: string): string {
@@ -316,13 +318,8 @@ export class Agent implements AgentModel {
 
   private readSync(root: string, syncId: string): SyncStatus | undefined {
     try {
-      const store = openStore({ projectRoot: root });
-      try {
-        const row = store.getSync(syncId);
-        return row ? redactStatus(JSON.parse(row.status_json) as SyncStatus) : undefined;
-      } finally {
-        store.close();
-      }
+      const row = this.withStore(root, (store) => store.getSync(syncId));
+      return row ? redactStatus(JSON.parse(row.status_json) as SyncStatus) : undefined;
     } catch {
       return undefined;
     }
@@ -331,24 +328,16 @@ export class Agent implements AgentModel {
   history(projectId: string, limit: number): SyncStatus[] | undefined {
     const e = this.entryOf(projectId);
     if (!e) return undefined;
-    const store = openStore({ projectRoot: e.root });
-    try {
-      return store.listSyncs(limit).map((r) => redactStatus(JSON.parse(r.status_json) as SyncStatus));
-    } finally {
-      store.close();
-    }
+    return this.withStore(e.root, (store) => store.listSyncs(limit).map((r) => redactStatus(JSON.parse(r.status_json) as SyncStatus)));
   }
 
   conflicts(projectId: string): unknown[] | undefined {
     const e = this.entryOf(projectId);
     if (!e) return undefined;
-    const store = openStore({ projectRoot: e.root });
-    try {
+    return this.withStore(e.root, (store) => {
       const remoteId = e.cfg ? remoteIdOf(e.cfg) : store.lastSyncRemoteId();
       return remoteId === undefined ? [] : store.listConflicts(remoteId).map((c) => ({ ...c, path: showPath(c.path) }));
-    } finally {
-      store.close();
-    }
+    });
   }
 
   pause(projectId: string): boolean {

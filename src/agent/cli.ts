@@ -10,12 +10,12 @@ import { EXIT } from '../cli/exit-codes.js';
 import { printJson, reportError, say } from '../cli/output.js';
 import { agentGet } from './client.js';
 import { followLog, logSize, readLog } from './log-view.js';
-import { insecureWarning, runForeground } from './foreground.js';
+import { insecureListenWarning, runForeground } from './foreground.js';
 import { AgentRunningError, isAgentProcess, runningInstance, type InstanceInfo } from './instance.js';
 import { agentPaths } from './paths.js';
 import { addProject, removeProject } from './project-list.js';
 import { installService, UNIT_NAME } from './service.js';
-import { isLoopback, loadAgentSettings } from './settings.js';
+import { loadAgentSettings } from './settings.js';
 import { agentToken } from './token.js';
 import type { ProjectView } from './model.js';
 
@@ -36,9 +36,9 @@ const STOP_WAIT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The command that runs this agent in the foreground: this Node, its flags, this arx. */
-function runCommand(): string[] {
-  return [process.execPath, ...process.execArgv, process.argv[1]!, 'agent', 'run'];
+/** The command that runs this agent in the foreground: this Node, its flags, this arx (with `globals`, such as --quiet). */
+function runCommand(globals: string[] = []): string[] {
+  return [process.execPath, ...process.execArgv, process.argv[1]!, ...globals, 'agent', 'run'];
 }
 
 function lastLines(file: string, n: number): string {
@@ -53,14 +53,15 @@ async function start(env: NodeJS.ProcessEnv, g: AgentGlobals): Promise<number> {
   const paths = agentPaths(env);
   // Settings and token are checked here, so that mistakes show in this terminal.
   const settings = loadAgentSettings(env);
-  if (!isLoopback(settings.host) && !settings.tls) process.stderr.write(`arx: warning: ${insecureWarning(settings.host)}\n`);
+  const insecure = insecureListenWarning(settings);
+  if (insecure) process.stderr.write(`arx: warning: ${insecure}\n`);
   agentToken(env, paths.token);
   const running = runningInstance(paths.lock);
   if (running) throw new AgentRunningError(running);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const out = openSync(paths.output, 'a', 0o600);
-  const [node, ...args] = runCommand();
-  const child = spawn(node!, [...args.slice(0, -2), '--quiet', 'agent', 'run'], { detached: true, stdio: ['ignore', out, out], env });
+  const [node, ...args] = runCommand(['--quiet']);
+  const child = spawn(node!, args, { detached: true, stdio: ['ignore', out, out], env });
   closeSync(out);
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));

@@ -24,8 +24,10 @@ import { agentToken } from './token.js';
 const STOP_DEADLINE_MS = 9_000;
 const CONFIG_POLL_MS = 2_000;
 
-export function insecureWarning(host: string): string {
-  return `the API listens on ${host}, beyond this machine, without TLS: the token and every answer cross the network in clear text; set agent.tls {"cert", "key"} or listen on 127.0.0.1`;
+/** The warning for an API beyond loopback without TLS; undefined when there is nothing to warn of. */
+export function insecureListenWarning(settings: { host: string; tls?: unknown }): string | undefined {
+  if (isLoopback(settings.host) || settings.tls) return undefined;
+  return `the API listens on ${settings.host}, beyond this machine, without TLS: the token and every answer cross the network in clear text; set agent.tls {"cert", "key"} or listen on 127.0.0.1`;
 }
 
 export interface ForegroundOptions {
@@ -74,11 +76,11 @@ export async function runForeground(opts: ForegroundOptions): Promise<number> {
     const api = await startApi({ model: agent, metrics, token: token.value, host: settings.host, port: settings.port, allowedHosts: settings.allowedHosts, ...(tls ? { tls } : {}) });
     lock.setAddress(api.address);
     log.info('agent_start', `agent listening on ${api.address} with ${settings.projects.length} project${settings.projects.length === 1 ? '' : 's'}`, { address: api.address, projects: settings.projects.length });
-    if (!isLoopback(settings.host) && !tls) {
-      const text = insecureWarning(settings.host);
-      log.warn('insecure', text);
+    const insecure = insecureListenWarning(settings);
+    if (insecure) {
+      log.warn('insecure', insecure);
       // Loud: on stderr even with --quiet (and so in the service's journal).
-      if (opts.quiet) process.stderr.write(`arx: warning: ${text}\n`);
+      if (opts.quiet) process.stderr.write(`arx: warning: ${insecure}\n`);
     }
     await agent.setProjects(settings.projects);
 

@@ -29,6 +29,12 @@ export function formatLine(raw: string): { text: string; project?: string } | un
   return { text: `${v.time ?? ''} ${level}${project} ${v.msg ?? v.event ?? ''}`, ...(v.project ? { project: v.project } : {}) };
 }
 
+/** The readable line, when `raw` is one and belongs to `project` (every project when undefined). */
+function shownLine(raw: string, project: string | undefined): string | undefined {
+  const line = formatLine(raw);
+  return line && (project === undefined || line.project === project) ? line.text : undefined;
+}
+
 function readIfExists(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -49,8 +55,8 @@ export function readLog(file: string, project?: string): string[] {
   const out: string[] = [];
   for (const f of logFiles(file)) {
     for (const raw of readIfExists(f).split('\n')) {
-      const line = formatLine(raw);
-      if (line && (project === undefined || line.project === project)) out.push(line.text);
+      const text = shownLine(raw, project);
+      if (text !== undefined) out.push(text);
     }
   }
   return out;
@@ -81,8 +87,8 @@ export async function followLog(file: string, offset: number, project: string | 
         const lines = (partial + buf.toString('utf8')).split('\n');
         partial = lines.pop() ?? '';
         for (const raw of lines) {
-          const line = formatLine(raw);
-          if (line && (project === undefined || line.project === project)) onLine(line.text);
+          const text = shownLine(raw, project);
+          if (text !== undefined) onLine(text);
         }
       } finally {
         closeSync(fd);

@@ -1,8 +1,7 @@
 /** The agent's notifications after each sync: sent, logged and counted; never a failed sync. */
 import type { EffectiveConfig } from '../config/load.js';
-import { sendCompletion } from '../notify/completion.js';
+import { describeTarget, sendCompletion } from '../notify/completion.js';
 import type { SyncStatus } from '../report/status.js';
-import { redactWebhookUrl } from '../util/redact.js';
 import type { AgentLog } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 
@@ -17,14 +16,14 @@ export async function notifyCompletion(cfg: EffectiveConfig | undefined, status:
     attempts: AGENT_ATTEMPTS,
     ...(o.signal ? { signal: o.signal } : {}),
     onRetry: (t, attempt, delay, reason) => {
-      o.log.warn('notify_retry', `webhook of channel "${t.channel}" failed (attempt ${attempt}): ${reason}; again in ${(delay / 1000).toFixed(1)} s`, { project, sync_id: status.sync_id, channel: t.channel });
+      o.log.warn('notify_retry', `${describeTarget(t)} failed (attempt ${attempt}): ${reason}; again in ${(delay / 1000).toFixed(1)} s`, { project, sync_id: status.sync_id, channel: t.channel });
     },
   });
   for (const r of results) {
-    const where = r.target.kind === 'webhook' ? `webhook ${redactWebhookUrl(r.target.to)}` : `e-mail to ${r.target.to}`;
+    const where = describeTarget(r.target);
     const fields = { project, sync_id: status.sync_id, channel: r.target.channel, kind: r.target.kind, ...(r.attempts !== undefined ? { attempts: r.attempts } : {}) };
     o.metrics.notification(r.target.kind, r.ok ? 'delivered' : r.gone ? 'disabled' : r.target.kind === 'webhook' ? 'gave_up' : 'failed');
-    if (r.ok) o.log.info('notify', `sent ${where} (channel "${r.target.channel}")`, fields);
-    else o.log.error('notify_failed', `gave up on ${where} (channel "${r.target.channel}"): ${r.reason}`, fields);
+    if (r.ok) o.log.info('notify', `delivered: ${where}`, fields);
+    else o.log.error('notify_failed', `gave up: ${where}: ${r.reason}`, fields);
   }
 }

@@ -3,21 +3,18 @@
  * machine's configuration file, edited in place (comments and layout kept)
  * and written atomically. A running agent reads the file again by itself.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { applyEdits, modify } from 'jsonc-parser';
 import { expandHome, PROJECT_FILE } from '../config/load.js';
-import { ConfigError, errnoCode, fsErrorToArx, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 import { writeAtomic } from '../project/symbols/atomic-write.js';
 import { loadAgentSettings } from './settings.js';
 
+/** The file's text for editing (loadAgentSettings has checked it: a bounded regular file of valid settings). */
 function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return '{}\n';
-    throw fsErrorToArx(err, file, 'local');
-  }
+  return readBoundedFile(file)?.toString('utf8') ?? '{}\n';
 }
 
 function checkProject(dir: string): void {
@@ -32,9 +29,6 @@ function checkProject(dir: string): void {
 }
 
 function write(file: string, text: string, projects: string[]): void {
-  const errors: ParseError[] = [];
-  parse(text, errors, { allowTrailingComma: true });
-  if (errors.length > 0) throw new ConfigError(`${file}: not valid JSON (${printParseErrorCode(errors[0]!.error)} at offset ${errors[0]!.offset}); fix it first`, 'CONFIG_INVALID');
   const edits = modify(text, ['agent', 'projects'], projects, { formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' } });
   writeAtomic(file, applyEdits(text, edits), file);
 }

@@ -8,6 +8,13 @@ import { ConfigError } from '../errors.js';
 
 export const DEFAULT_CHANNEL = 'default';
 
+/** Seconds a webhook or mail server may take to answer when notifications.timeout is not set. */
+const DEFAULT_TIMEOUT_S = 10;
+
+export function notifyTimeoutMs(n: NotificationsConfig): number {
+  return (n.timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+}
+
 export interface Channel {
   name: string;
   webhook?: string;

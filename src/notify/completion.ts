@@ -8,12 +8,12 @@ import type { EffectiveConfig, NotificationsConfig } from '../config/load.js';
 import type { SyncStatus } from '../report/status.js';
 import { deliverWebhook } from './deliver.js';
 import { sendMail, smtpOf } from './email.js';
-import { DEFAULT_CHANNEL } from './channels.js';
-import { WEBHOOK_SECRET_ENV } from './signing.js';
+import { DEFAULT_CHANNEL, notifyTimeoutMs } from './channels.js';
+import { webhookSecret } from './signing.js';
+import { redactWebhookUrl } from '../util/redact.js';
 
 export type Outcome = 'success' | 'failure' | 'conflict' | 'cancelled';
 export const DEFAULT_EMAIL_ON: Outcome[] = ['failure', 'conflict'];
-const DEFAULT_TIMEOUT_S = 10;
 
 export function outcomeOf(status: SyncStatus): Outcome {
   if (status.status === 'failed') return 'failure';
@@ -66,6 +66,11 @@ export interface Target {
   to: string;
 }
 
+/** A target as messages name it; a webhook's URL shown as redactWebhookUrl shows it. */
+export function describeTarget(t: Target): string {
+  return t.kind === 'webhook' ? `the webhook of channel "${t.channel}" (${redactWebhookUrl(t.to)})` : `e-mail to ${t.to} (channel "${t.channel}")`;
+}
+
 export function completionTargets(n: NotificationsConfig): Target[] {
   const out: Target[] = [];
   const seen = new Set<string>();
@@ -103,12 +108,12 @@ export interface NotifyOptions {
 export async function sendCompletion(cfg: EffectiveConfig, status: SyncStatus, o: NotifyOptions): Promise<NotifyResult[]> {
   if (status.dry_run) return [];
   const n = cfg.notifications;
-  const timeoutMs = (n.timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+  const timeoutMs = notifyTimeoutMs(n);
   const targets = completionTargets(n);
   const payload = completionPayload(cfg, status);
   const text = completionText(cfg, status);
   const emailOn = n.email_on ?? DEFAULT_EMAIL_ON;
-  const secret = o.env[WEBHOOK_SECRET_ENV] || undefined;
+  const secret = webhookSecret(o.env);
   const mailTo = targets.filter((t) => t.kind === 'email');
   const results: Promise<NotifyResult>[] = targets
     .filter((t) => t.kind === 'webhook')

@@ -8,6 +8,11 @@ import { ConfigError } from '../errors.js';
 
 export const WEBHOOK_SECRET_ENV = 'ARX_WEBHOOK_SECRET';
 
+/** The signing secret, when set (an empty value signs nothing). */
+export function webhookSecret(env: NodeJS.ProcessEnv): string | undefined {
+  return env[WEBHOOK_SECRET_ENV] || undefined;
+}
+
 export function webhookKey(secret: string): Buffer {
   if (!secret.startsWith('whsec_')) return Buffer.from(secret, 'utf8');
   const encoded = secret.slice('whsec_'.length);

@@ -2,17 +2,16 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { ArxError, UsageError } from '../../errors.js';
-import { DEFAULT_CHANNEL, findChannel } from '../../notify/channels.js';
+import { DEFAULT_CHANNEL, findChannel, notifyTimeoutMs } from '../../notify/channels.js';
 import { buildNotification } from '../../notify/message.js';
 import { deliverWebhook } from '../../notify/deliver.js';
 import { sendMail, smtpOf } from '../../notify/email.js';
-import { WEBHOOK_SECRET_ENV } from '../../notify/signing.js';
+import { webhookSecret } from '../../notify/signing.js';
 import { redactWebhookUrl } from '../../util/redact.js';
 import { EXIT } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
 import { say, warn } from '../output.js';
 
-const DEFAULT_TIMEOUT_S = 10;
 /** Attempts in all for the webhook (about 1 and 2 s apart). */
 const NOTIFY_ATTEMPTS = 3;
 
@@ -30,11 +29,11 @@ export function registerNotify(program: Command): void {
         for (const w of cfg.warnings) warn(w, g);
         const channel = findChannel(cfg.notifications, opts.channel);
         const payload = buildNotification(cfg, channel.name, opts.message, process.env, new Date());
-        const timeoutMs = (cfg.notifications.timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+        const timeoutMs = notifyTimeoutMs(cfg.notifications);
         const sent: string[] = [];
         const failed: string[] = [];
         if (channel.webhook) {
-          const secret = process.env[WEBHOOK_SECRET_ENV] || undefined;
+          const secret = webhookSecret(process.env);
           const r = await deliverWebhook(channel.webhook, payload, payload.text, { channel: channel.name, timeoutMs, attempts: NOTIFY_ATTEMPTS, ...(secret ? { secret } : {}) });
           if (r.ok) sent.push(`${redactWebhookUrl(channel.webhook)}, HTTP ${r.status}`);
           else failed.push(r.reason);

@@ -9,8 +9,7 @@ import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { globals, handler } from '../handler.js';
 import { forcedCollection } from '../memory.js';
 import { printJson, warn } from '../output.js';
-import { sendCompletion } from '../../notify/completion.js';
-import { redactWebhookUrl } from '../../util/redact.js';
+import { describeTarget, sendCompletion } from '../../notify/completion.js';
 import { printStatusSummary } from './summary.js';
 
 interface SyncOpts {
@@ -76,7 +75,7 @@ function narrowForThisRun(cfg: EffectiveConfig, include: string[], exclude: stri
 async function notifyAfterSync(cfg: EffectiveConfig, status: SyncStatus, g: { quiet?: boolean; verbose?: boolean }): Promise<void> {
   const results = await sendCompletion(cfg, status, { env: process.env, attempts: SYNC_WEBHOOK_ATTEMPTS });
   for (const r of results) {
-    const where = r.target.kind === 'webhook' ? `the webhook of channel "${r.target.channel}" (${redactWebhookUrl(r.target.to)})` : `e-mail to ${r.target.to}`;
+    const where = describeTarget(r.target);
     if (!r.ok) warn(`could not notify ${where}: ${r.reason}`, g);
     else if (g.verbose && !g.quiet) process.stderr.write(`arx: notified ${where}\n`);
   }
